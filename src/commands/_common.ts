@@ -1,0 +1,106 @@
+// Helpers shared by command files: global options, reading inputs, running an action.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { StoreError, UsageError } from '../core/errors.js';
+import { fromHex } from '../core/bytes.js';
+import { emit, type Format } from '../output.js';
+
+export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
+
+export interface GlobalOptions {
+  datadir?: string;
+  network: Network;
+  keyFile?: string;
+  format: Format;
+  debug: boolean;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  return {
+    datadir: (o.datadir as string | undefined) ?? (process.env.LNPS_DIR || undefined),
+    network: (o.network as Network | undefined) ?? 'mainnet',
+    keyFile: o.keyFile as string | undefined,
+    format: (o.format as Format | undefined) ?? 'json',
+    debug: o.debug === true,
+  };
+}
+
+/** Read a whole file as bytes; a missing or unreadable file is exit 3 with its path named. */
+export function readFileBytes(path: string, what = 'file'): Uint8Array {
+  try {
+    const b = readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+    throw new StoreError('unavailable', `cannot read ${what} ${path}: ${why}`);
+  }
+}
+
+/** Read all of standard input. */
+export async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const b = Buffer.concat(chunks);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/**
+ * The bytes a command works on, from exactly one of: a hex argument, `-` (hex on stdin),
+ * `--file F` (raw bytes) or `--base64 B64`. Whitespace around hex is ignored.
+ */
+export async function inputBytes(
+  arg: string | undefined,
+  opts: { file?: string; base64?: string },
+  what = 'input',
+): Promise<Uint8Array> {
+  const given = [arg !== undefined, opts.file !== undefined, opts.base64 !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError(`give the ${what} once: as hex, '-', --file or --base64`);
+  if (opts.file !== undefined) return readFileBytes(opts.file, what);
+  if (opts.base64 !== undefined) return base64Bytes(opts.base64, what);
+  if (arg === undefined) throw new UsageError(`no ${what} given: pass hex, '-' for stdin, or --file F`);
+  if (arg === '-') {
+    const raw = Buffer.from(await readStdin()).toString('latin1').trim();
+    return fromHex(raw.replace(/\s+/g, ''), what);
+  }
+  return fromHex(arg.trim(), what);
+}
+
+export function base64Bytes(s: string, what: string): Uint8Array {
+  const t = s.trim();
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.length % 4 !== 0) {
+    throw new UsageError(`${what}: not valid base64`);
+  }
+  const b = Buffer.from(t, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** Parse a non-negative integer flag; `max` bounds it. */
+export function parseIntFlag(value: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (n > max) throw new UsageError(`${name} must be at most ${max}, got ${value}`);
+  return n;
+}
+
+/** Standard example block for --help. */
+export function examples(...lines: string[]): string {
+  return '\nExamples:\n' + lines.map((l) => `  $ ${l}`).join('\n') + '\n';
+}
+
+/**
+ * Wrap a command action: it returns the result object, which is printed in the chosen
+ * format (or nothing when it returns undefined). Errors propagate to the CLI entry,
+ * which maps them to exit codes.
+ */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<unknown> | unknown,
+  table?: (result: any) => Promise<string> | string,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const cmd = args[args.length - 1] as Command;
+    const result = await fn(...args);
+    if (result !== undefined) await emit(result, globals(cmd).format, table);
+  };
+}

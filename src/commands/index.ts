@@ -1,0 +1,19 @@
+// The command table. Each command lives in its own file and is loaded only when it runs,
+// so `lnps decode` never pays for classic-level or secp256k1 (start-up is a feature).
+import type { Command } from 'commander';
+
+export interface CommandModule {
+  /** Adds the command (its flags, help text with an example, and action) to the program. */
+  register(program: Command): void;
+}
+
+export interface CommandEntry {
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
+};
+
+/** Other names a command answers to. */
+export const ALIASES: Record<string, string> = {};
