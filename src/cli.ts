@@ -6,16 +6,35 @@ import { EXIT, exitCodeFor } from './exit.js';
 
 const VERSION = '0.1.0';
 
+/**
+ * The global options. They are accepted before the command (`lnps --datadir D getinfo`) and
+ * after it (`lnps getinfo --datadir D`): each command gets its own copy, unless it declares an
+ * option of the same name for itself (as `verify-blob --format cln` does). No defaults here:
+ * `globals()` applies them, so a value given before the command is not masked by a default.
+ */
+function globalOptions(): Option[] {
+  return [
+    new Option('--datadir <dir>', 'data directory (default ~/.lnps, or $LNPS_DIR)'),
+    new Option('--network <net>', 'network whose database to use (default mainnet)').choices(['mainnet', 'testnet', 'signet', 'regtest']),
+    new Option('--key-file <file>', 'node secret key file (default <datadir>/node.key)'),
+    new Option('--format <fmt>', 'output format (default json)').choices(['json', 'table']),
+    new Option('--debug', 'print stack traces on errors'),
+  ];
+}
+
+function addGlobalOptions(cmd: Command): void {
+  for (const opt of globalOptions()) {
+    if (!cmd.options.some((o) => o.long === opt.long)) cmd.addOption(opt);
+  }
+}
+
 function buildProgram(): Command {
   const program = new Command('lnps');
+  addGlobalOptions(program);
   program
     .description('Operator toolkit and node for the Lightning peer storage protocol (BOLT #1 peer_storage, option_provide_storage)')
     .version(VERSION, '-V, --version')
-    .option('--datadir <dir>', 'data directory (default ~/.lnps, or $LNPS_DIR)')
-    .addOption(new Option('--network <net>', 'network whose database to use').choices(['mainnet', 'testnet', 'signet', 'regtest']).default('mainnet'))
-    .option('--key-file <file>', 'node secret key file (default <datadir>/node.key)')
-    .addOption(new Option('--format <fmt>', 'output format').choices(['json', 'table']).default('json'))
-    .option('--debug', 'print stack traces on errors', false)
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -54,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const entry of Object.values(COMMANDS)) (await entry.load()).register(program);
     }
     for (const sub of program.commands) {
+      addGlobalOptions(sub);
       sub.exitOverride().configureOutput({
         outputError: (str, write) => write(str.replace(/\n+$/, '').split('\n')[0]!.replace(/^error: /, 'lnps: ') + '\n'),
       });

@@ -1,0 +1,114 @@
+// Where a node keeps its files, and its secret key.
+//
+//   <datadir>/node.key            32-byte secret as 64 hex digits, mode 0600
+//   <datadir>/lnps.conf           optional settings for `lnps serve`
+//   <datadir>/<network>/db/       the LevelDB database of that network
+//   <datadir>/<network>/lnps.sock the running node's control socket (mode 0600)
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, writeSync, mkdirSync, statSync } from 'node:fs';
+import { StoreError } from './errors.js';
+
+export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
+export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'signet', 'regtest'];
+
+export interface NodePaths {
+  datadir: string;
+  network: Network;
+  networkDir: string;
+  dbPath: string;
+  keyPath: string;
+  socketPath: string;
+  confPath: string;
+}
+
+export function nodePaths(opts: { datadir?: string | undefined; network?: Network | undefined; keyFile?: string | undefined }): NodePaths {
+  const datadir = resolve(opts.datadir ?? process.env.LNPS_DIR ?? join(homedir(), '.lnps'));
+  const network = opts.network ?? 'mainnet';
+  const networkDir = join(datadir, network);
+  return {
+    datadir,
+    network,
+    networkDir,
+    dbPath: join(networkDir, 'db'),
+    keyPath: opts.keyFile !== undefined ? resolve(opts.keyFile) : join(datadir, 'node.key'),
+    socketPath: join(networkDir, 'lnps.sock'),
+    confPath: join(datadir, 'lnps.conf'),
+  };
+}
+
+/** secp256k1 group order: a secret key must be in [1, n-1]. */
+const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function checkSecret(secret: Uint8Array, path: string): Uint8Array {
+  let k = 0n;
+  for (const b of secret) k = (k << 8n) | BigInt(b);
+  if (k === 0n || k >= CURVE_N) throw new StoreError('corrupt', `key file ${path} does not hold a valid secp256k1 secret key`);
+  return secret;
+}
+
+/**
+ * Read the node secret key. Like ssh, a key file that group or others may read is refused:
+ * this key decrypts our backups. The error never includes the key's bytes.
+ */
+export function readNodeKey(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new StoreError('unavailable', `no key file at ${path}: run \`lnps create\` or pass --key-file`);
+    throw new StoreError('unavailable', `cannot read key file ${path}: ${code === 'EACCES' ? 'permission denied' : code}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new StoreError('unavailable', `key file ${path} is not a regular file`);
+    if ((st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      throw new StoreError('unavailable', `key file ${path} has permissions ${mode}, which are too open: it must be readable by its owner only (chmod 600 ${path})`);
+    }
+    const buf = Buffer.alloc(200);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString('latin1').trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new StoreError('corrupt', `key file ${path} must hold 64 hex digits on one line`);
+    const b = Buffer.from(text, 'hex');
+    return checkSecret(new Uint8Array(b.buffer, b.byteOffset, 32), path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write a new key file (mode 0600); never overwrites an existing one. */
+export function writeNewNodeKey(path: string, secret: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new StoreError('exists', `a key file already exists at ${path}: lnps never overwrites a node key`);
+    throw new StoreError('unavailable', `cannot create key file ${path}: ${code}`);
+  }
+  try {
+    writeSync(fd, Buffer.from(secret).toString('hex') + '\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Make a directory (and parents) with mode 0700. */
+export function makePrivateDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new StoreError('unavailable', `cannot create directory ${path}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
+export function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
