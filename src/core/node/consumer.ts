@@ -1,0 +1,141 @@
+// The consumer side: our own sealed backup, what each peer was sent, and what each peer gives
+// back. The newest sealed backup lives in `<networkDir>/backup.sealed` (mode 0600; it is
+// ciphertext, but only its owner needs it), replaced atomically, so a node that restarts still
+// knows what its peers should hold.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { open, MAX_BLOB, MIN_BLOB, type SealKey } from '../backup/seal.js';
+import { StoreError } from '../errors.js';
+import type { ConsumerPort, OwnBlob, RetrievalStatus } from './types.js';
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** The records the consumer keeps per peer; the store of the database issue provides them. */
+export interface ConsumerStore {
+  sent(peer: Uint8Array): Promise<{ seq: bigint; sha256: Uint8Array; len: number; sent_at: number } | undefined>;
+  putSent(peer: Uint8Array, rec: { seq: bigint; sha256: Uint8Array; len: number; sent_at: number }): Promise<void>;
+  retrievedBlob(peer: Uint8Array): Promise<{ seq: bigint; blob: Uint8Array; received_at: number } | undefined>;
+  putRetrieved(
+    peer: Uint8Array,
+    rec: { seq: bigint | undefined; status: RetrievalStatus; last_seen: number },
+    blob?: { seq: bigint; blob: Uint8Array; received_at: number },
+  ): Promise<void>;
+}
+
+export interface Classification {
+  status: RetrievalStatus;
+  seq?: bigint | undefined;
+  /** The plaintext of a blob that opened (never logged or printed by the node). */
+  plaintext?: Uint8Array | undefined;
+  /** Why a blob did not open: the reason from `open`. */
+  detail?: string | undefined;
+}
+
+/**
+ * Judge a blob a peer returned, against the seq we expect it to hold (`expectedSeq`, when we
+ * know one):
+ * - confirmed: it opens with our key and is not older than expected;
+ * - stale: it opens, but holds an older seq;
+ * - corrupt: it has the shape of an lnps sealed blob (version 1, a legal length) but fails
+ *   verification: altered, or sealed under another key (the AEAD tag cannot tell the two
+ *   apart, by design);
+ * - foreign: it is not an lnps sealed blob at all (another program's format).
+ */
+export function classifyRetrieval(blob: Uint8Array, key: SealKey, expectedSeq?: bigint): Classification {
+  const r = open(blob, key);
+  if (r.ok) {
+    if (r.version !== 1) return { status: 'foreign', detail: 'a striped shard (version 2), not a whole backup' };
+    if (expectedSeq !== undefined && r.seq < expectedSeq) return { status: 'stale', seq: r.seq, plaintext: r.plaintext };
+    return { status: 'confirmed', seq: r.seq, plaintext: r.plaintext };
+  }
+  const lnpsShaped = blob.length >= MIN_BLOB && blob.length <= MAX_BLOB && blob[0] === 1;
+  return { status: lnpsShaped ? 'corrupt' : 'foreign', detail: r.reason };
+}
+
+/** Our newest sealed backup, kept in a file beside the database. */
+export class OwnBackupFile {
+  readonly path: string;
+  private cached: OwnBlob | undefined | null = null;
+
+  constructor(
+    networkDir: string,
+    private readonly key: SealKey,
+  ) {
+    this.path = join(networkDir, 'backup.sealed');
+  }
+
+  /** The newest backup, or undefined when none was made (or the file does not open). */
+  load(): OwnBlob | undefined {
+    if (this.cached !== null) return this.cached;
+    let bytes: Uint8Array;
+    try {
+      const b = readFileSync(this.path);
+      bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return (this.cached = undefined);
+      throw new StoreError('unavailable', `cannot read ${this.path}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    const r = open(bytes, this.key);
+    if (!r.ok) throw new StoreError('corrupt', `${this.path} does not open with this node's key (${r.reason}); move it away to start over`);
+    return (this.cached = { seq: r.seq, sealed: bytes, sha256: sha256(bytes) });
+  }
+
+  /** Replace the newest backup atomically (write, fsync, rename). */
+  save(sealed: Uint8Array, seq: bigint): OwnBlob {
+    const tmp = this.path + '.tmp';
+    let fd: number;
+    try {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* no leftover */
+      }
+      fd = openSync(tmp, 'wx', 0o600);
+    } catch (e) {
+      throw new StoreError('unavailable', `cannot write ${tmp}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    try {
+      writeSync(fd, sealed);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    return (this.cached = { seq, sealed, sha256: sha256(sealed) });
+  }
+}
+
+/** The ConsumerPort the node runs: our backup file, the store's records, our seal key. */
+export class Consumer implements ConsumerPort {
+  constructor(
+    private readonly own: OwnBackupFile,
+    private readonly store: ConsumerStore,
+    private readonly key: SealKey,
+  ) {}
+
+  newest(): OwnBlob | undefined {
+    return this.own.load();
+  }
+
+  async onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined }> {
+    const sent = await this.store.sent(peer);
+    const expected = sent?.seq ?? this.own.load()?.seq;
+    const c = classifyRetrieval(blob, this.key, expected);
+    c.plaintext?.fill(0);
+    let keep: { seq: bigint; blob: Uint8Array; received_at: number } | undefined;
+    if (c.seq !== undefined) {
+      // Keep the newest valid copy this peer gave back, for a restore.
+      const prev = await this.store.retrievedBlob(peer);
+      if (!prev || prev.seq <= c.seq) keep = { seq: c.seq, blob, received_at: now };
+    }
+    await this.store.putRetrieved(peer, { seq: c.seq, status: c.status, last_seen: now }, keep);
+    return { status: c.status, seq: c.seq, detail: c.detail };
+  }
+
+  async recordSent(peer: Uint8Array, blob: OwnBlob, now: number): Promise<void> {
+    await this.store.putSent(peer, { seq: blob.seq, sha256: blob.sha256, len: blob.sealed.length, sent_at: now });
+  }
+}

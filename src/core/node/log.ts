@@ -1,0 +1,111 @@
+// The node's log, one line per event in lnd's layout, so operators can read it with the same
+// eyes and tools: `2026-11-25 13:40:00.123 [INF] PEER: message`.
+//
+// The core never prints: the sink is a function handed in by the command (it writes to stdout
+// in `lnps serve`, to an array in tests). Secrets never reach a log line: callers log public
+// keys, lengths, hashes and seqs, never key bytes or plaintext.
+import { UsageError } from '../errors.js';
+
+export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
+const ORDER: Record<Level, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, critical: 5, off: 6 };
+const TAG: Record<Exclude<Level, 'off'>, string> = { trace: 'TRC', debug: 'DBG', info: 'INF', warn: 'WRN', error: 'ERR', critical: 'CRT' };
+export const LEVELS = Object.keys(ORDER) as Level[];
+
+export type Sink = (line: string) => void;
+
+export interface LogLevels {
+  /** The level of every subsystem without its own. */
+  base: Level;
+  /** Per-subsystem levels, keyed by the subsystem tag (PEER, SRVR, ...). */
+  subsystems: Record<string, Level>;
+}
+
+/**
+ * Parse a `--debuglevel` value the way lnd reads it: either one level for everything
+ * (`debug`), or comma-separated `SUBSYSTEM=level` pairs, optionally with a bare level first
+ * (`info,PEER=debug`).
+ */
+export function parseDebugLevel(spec: string): LogLevels {
+  const out: LogLevels = { base: 'info', subsystems: {} };
+  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    const level = (eq < 0 ? part : part.slice(eq + 1)).toLowerCase();
+    if (!(level in ORDER))
+      throw new UsageError(`--debuglevel: unknown level ${JSON.stringify(level)}; use one of ${LEVELS.join(', ')}`);
+    if (eq < 0) out.base = level as Level;
+    else {
+      const sub = part.slice(0, eq).trim().toUpperCase();
+      if (!/^[A-Z0-9]{1,8}$/.test(sub)) throw new UsageError(`--debuglevel: bad subsystem name ${JSON.stringify(part.slice(0, eq))}`);
+      out.subsystems[sub] = level as Level;
+    }
+  }
+  return out;
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** Local time as lnd prints it: `2026-11-25 13:40:00.123`. */
+export function formatTime(d: Date): string {
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
+  );
+}
+
+/** Collapse control characters so a peer-supplied string can never forge a second log line. */
+export function sanitize(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+export class Logger {
+  constructor(
+    private readonly sink: Sink,
+    private readonly levels: LogLevels = { base: 'info', subsystems: {} },
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  enabled(sub: string, level: Level): boolean {
+    const min = this.levels.subsystems[sub] ?? this.levels.base;
+    return ORDER[level] >= ORDER[min] && level !== 'off';
+  }
+
+  log(sub: string, level: Exclude<Level, 'off'>, message: string): void {
+    if (!this.enabled(sub, level)) return;
+    this.sink(`${formatTime(this.now())} [${TAG[level]}] ${sub}: ${sanitize(message)}`);
+  }
+
+  /** A logger bound to one subsystem tag. */
+  sub(tag: string): SubLogger {
+    return new SubLogger(this, tag);
+  }
+}
+
+export class SubLogger {
+  constructor(private readonly root: Logger, readonly tag: string) {}
+  trace(m: string): void {
+    this.root.log(this.tag, 'trace', m);
+  }
+  debug(m: string): void {
+    this.root.log(this.tag, 'debug', m);
+  }
+  info(m: string): void {
+    this.root.log(this.tag, 'info', m);
+  }
+  warn(m: string): void {
+    this.root.log(this.tag, 'warn', m);
+  }
+  error(m: string): void {
+    this.root.log(this.tag, 'error', m);
+  }
+  critical(m: string): void {
+    this.root.log(this.tag, 'critical', m);
+  }
+  enabled(level: Level): boolean {
+    return this.root.enabled(this.tag, level);
+  }
+}
+
+/** A logger that drops everything: for library use without a sink. */
+export const silentLogger = new Logger(() => {}, { base: 'off', subsystems: {} });

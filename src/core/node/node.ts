@@ -1,0 +1,264 @@
+// The running node: a listener, the set of connected peers, dialling out, the liveness sweep,
+// and placing our own backup with the peers that store. It knows the transport and the store
+// only through the small ports in types.ts, so it runs over real sockets in `lnps serve` and
+// over in-memory pipes in tests.
+import { createServer, type Server, type Socket } from 'node:net';
+import { toHex } from '../bytes.js';
+import { InputError } from '../errors.js';
+import type { Logger, SubLogger } from './log.js';
+import { Peer, type PeerSettings } from './peer.js';
+import type { ConsumerPort, MessageConn, NodeCodec, ProviderPort } from './types.js';
+
+export interface NodeTimeouts {
+  /** The BOLT #8 handshake must finish within this. */
+  handshakeMs: number;
+  /** The peer's init must arrive within this after the handshake. */
+  initMs: number;
+  /** Consumer: wait this long for the peer's peer_storage_retrieval before sending ours. */
+  retrievalMs: number;
+  /** A peer silent this long gets a ping. */
+  pingIntervalMs: number;
+  /** And is dropped if still silent this long after the ping. */
+  pongTimeoutMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: NodeTimeouts = {
+  handshakeMs: 10_000,
+  initMs: 15_000,
+  retrievalMs: 10_000,
+  pingIntervalMs: 60_000,
+  pongTimeoutMs: 30_000,
+};
+
+export interface Transport {
+  /** Dial and run the initiator side of the handshake. */
+  dial(opts: { host: string; port: number; remotePubkey: Uint8Array; timeoutMs: number }): Promise<MessageConn>;
+  /** Run the responder side of the handshake on an accepted socket. */
+  accept(socket: Socket, opts: { timeoutMs: number }): Promise<MessageConn>;
+}
+
+export interface NodeOptions {
+  chainHash: Uint8Array;
+  provideStorage: boolean;
+  timeouts: NodeTimeouts;
+  codec: NodeCodec;
+  transport: Transport;
+  log: Logger;
+  provider?: ProviderPort | undefined;
+  consumer?: ConsumerPort | undefined;
+  now?: () => number;
+  /** Most inbound connections at once; past it new ones are turned away. */
+  maxConnections?: number;
+}
+
+export interface PeerInfo {
+  peer: string;
+  address: string | null;
+  inbound: boolean;
+  state: string;
+  features: number[];
+  provides_storage: boolean;
+  connected_at: number;
+  last_received_at: number;
+  blobs_received: number;
+  retrieval_status: string | null;
+  retrieval_seq: string | null;
+  sent_seq: string | null;
+}
+
+export class LnpsNode {
+  private readonly peers = new Map<string, Peer>();
+  private server: Server | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly log: SubLogger;
+  private readonly srvr: SubLogger;
+  private readonly now: () => number;
+  private stopping = false;
+  private readonly pendingSockets = new Set<Socket>();
+
+  constructor(private readonly opts: NodeOptions) {
+    this.log = opts.log.sub('PEER');
+    this.srvr = opts.log.sub('SRVR');
+    this.now = opts.now ?? Date.now;
+    const t = opts.timeouts;
+    // Check liveness often enough to honour the smaller of the two timeouts.
+    const every = Math.max(20, Math.min(t.pingIntervalMs, t.pongTimeoutMs) / 4);
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref?.();
+  }
+
+  private settings(): PeerSettings {
+    return {
+      chainHash: this.opts.chainHash,
+      provideStorage: this.opts.provideStorage,
+      initTimeoutMs: this.opts.timeouts.initMs,
+      retrievalTimeoutMs: this.opts.timeouts.retrievalMs,
+    };
+  }
+
+  /** Start listening; resolves with the bound address (port 0 picks a free one). */
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    const server = createServer({ noDelay: true }, (socket) => void this.onInbound(socket));
+    this.server = server;
+    server.maxConnections = this.opts.maxConnections ?? 10_000;
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        reject(new InputError(`cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message)}`, 'listen_failed'));
+      });
+      server.listen(port, host, () => {
+        const a = server.address();
+        const bound = typeof a === 'object' && a ? { host: a.address, port: a.port } : { host, port };
+        this.srvr.info(`Server listening on ${bound.host.includes(':') ? '[' + bound.host + ']' : bound.host}:${bound.port}`);
+        resolve(bound);
+      });
+    });
+  }
+
+  private async onInbound(socket: Socket): Promise<void> {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    const addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.pendingSockets.add(socket);
+    let conn: MessageConn;
+    try {
+      conn = await this.opts.transport.accept(socket, { timeoutMs: this.opts.timeouts.handshakeMs });
+    } catch (e) {
+      this.srvr.debug(`handshake with ${addr} failed: ${e instanceof Error ? e.message : String(e)}`);
+      socket.destroy();
+      return;
+    } finally {
+      this.pendingSockets.delete(socket);
+    }
+    await this.adopt(conn, true).catch((e) => this.log.debug(`inbound ${addr}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Take over an authenticated connection: replace any older one with the same peer. */
+  async adopt(conn: MessageConn, inbound: boolean): Promise<Peer> {
+    if (this.stopping) {
+      conn.close();
+      throw new Error('node is stopping');
+    }
+    const id = toHex(conn.remotePubkey);
+    const old = this.peers.get(id);
+    if (old) {
+      this.log.info(`${old.label} reconnected: replacing the older connection`);
+      old.close('replaced by a new connection');
+    }
+    const peer = new Peer(conn, inbound, this.settings(), {
+      codec: this.opts.codec,
+      log: this.log,
+      now: this.now,
+      provider: this.opts.provider,
+      consumer: this.opts.consumer,
+    });
+    this.peers.set(id, peer);
+    void peer.closed.then((reason) => {
+      if (this.peers.get(id) === peer) this.peers.delete(id);
+      this.log.info(`${peer.label} disconnected: ${reason}`);
+    });
+    await peer.start();
+    return peer;
+  }
+
+  /** Dial a peer and exchange init. */
+  async connect(remotePubkey: Uint8Array, host: string, port: number): Promise<PeerInfo> {
+    const id = toHex(remotePubkey);
+    const existing = this.peers.get(id);
+    if (existing && existing.state === 'active') return info(existing);
+    let conn: MessageConn;
+    try {
+      conn = await this.opts.transport.dial({ host, port, remotePubkey, timeoutMs: this.opts.timeouts.handshakeMs });
+    } catch (e) {
+      throw new InputError(`cannot connect to ${id}@${host}:${port}: ${e instanceof Error ? e.message : String(e)}`, 'connect_failed');
+    }
+    let peer: Peer;
+    try {
+      peer = await this.adopt(conn, false);
+    } catch (e) {
+      throw new InputError(`connected to ${id}@${host}:${port} but the init exchange failed: ${e instanceof Error ? e.message : String(e)}`, 'connect_failed');
+    }
+    return info(peer);
+  }
+
+  /** Close the connection to a peer; false when not connected. */
+  disconnect(remotePubkey: Uint8Array): boolean {
+    const peer = this.peers.get(toHex(remotePubkey));
+    if (!peer) return false;
+    peer.close('disconnect requested by the operator');
+    return true;
+  }
+
+  listPeers(): PeerInfo[] {
+    return [...this.peers.values()].map(info).sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+  }
+
+  peer(remotePubkey: Uint8Array): Peer | undefined {
+    return this.peers.get(toHex(remotePubkey));
+  }
+
+  /**
+   * Offer our newest backup to every connected peer that stores. Peers still inside their
+   * retrieval wait get it when the wait ends. Returns, per peer, what happened now.
+   */
+  async placeBackup(): Promise<{ peer: string; sent: boolean; reason?: string }[]> {
+    const out: { peer: string; sent: boolean; reason?: string }[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.state !== 'active') continue;
+      if (!peer.providesStorage) {
+        out.push({ peer: peer.id, sent: false, reason: 'does not advertise option_provide_storage' });
+        continue;
+      }
+      if (!peer.retrievalGateOpen) {
+        out.push({ peer: peer.id, sent: false, reason: 'waiting for its peer_storage_retrieval; sent when the wait ends' });
+        continue;
+      }
+      try {
+        const seq = await peer.offerBackup();
+        out.push(seq !== undefined ? { peer: peer.id, sent: true } : { peer: peer.id, sent: false, reason: 'already holds this backup or a newer one' });
+      } catch (e) {
+        out.push({ peer: peer.id, sent: false, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    const t = this.opts.timeouts;
+    for (const peer of this.peers.values()) peer.tick(now, t.pingIntervalMs, t.pongTimeoutMs);
+  }
+
+  /** Stop accepting, close every connection. The caller flushes the provider afterwards. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const closing = this.server
+      ? new Promise<void>((resolve) => this.server!.close(() => resolve()))
+      : Promise.resolve();
+    for (const s of this.pendingSockets) s.destroy();
+    const peers = [...this.peers.values()];
+    for (const p of peers) p.close('node shutting down');
+    await Promise.all(peers.map((p) => p.closed));
+    await closing;
+  }
+}
+
+function info(p: Peer): PeerInfo {
+  return {
+    peer: p.id,
+    address: p.conn.remoteAddress ?? null,
+    inbound: p.inbound,
+    state: p.state,
+    features: [...p.features].sort((a, b) => a - b),
+    provides_storage: p.providesStorage,
+    connected_at: p.connectedAt,
+    last_received_at: p.lastReceivedAt,
+    blobs_received: p.blobsReceived,
+    retrieval_status: p.retrievalStatus ?? null,
+    retrieval_seq: p.retrievalSeq !== undefined ? p.retrievalSeq.toString() : null,
+    sent_seq: p.sentSeq !== undefined ? p.sentSeq.toString() : null,
+  };
+}

@@ -1,0 +1,367 @@
+// One connected peer, after the BOLT #8 handshake: the init exchange, ping/pong, the BOLT #1
+// rules for unknown and malformed messages, and both sides of peer storage.
+//
+// Each peer reads its messages one at a time and awaits the work each one causes (the provider's
+// write, a verification), so a peer that sends faster than we process is slowed by TCP through
+// the transport, never buffered without bound. A failure closes this connection only.
+import { toHex } from '../bytes.js';
+import { DecodeError } from '../errors.js';
+import type { SubLogger } from './log.js';
+import type { ConsumerPort, MessageConn, NodeCodec, NodeMsg, OwnBlob, ProviderPort, RetrievalStatus } from './types.js';
+
+/** BOLT #9 option_provide_storage: even = required, odd = optional. */
+export const OPTION_PROVIDE_STORAGE_REQUIRED = 42;
+export const OPTION_PROVIDE_STORAGE_OPTIONAL = 43;
+
+/** BOLT #1: a ping asking for this many pong bytes or more MUST be ignored. */
+export const PONG_LIMIT = 65532;
+
+export interface PeerSettings {
+  chainHash: Uint8Array;
+  /** Advertise option_provide_storage and keep peers' blobs. */
+  provideStorage: boolean;
+  /** How long the peer has to send its init after the handshake. */
+  initTimeoutMs: number;
+  /** How long we wait for the peer's peer_storage_retrieval before sending our newest blob. */
+  retrievalTimeoutMs: number;
+}
+
+export interface PeerDeps {
+  codec: NodeCodec;
+  log: SubLogger;
+  now: () => number;
+  provider?: ProviderPort | undefined;
+  consumer?: ConsumerPort | undefined;
+}
+
+export type PeerState = 'init' | 'active' | 'closed';
+
+export class Peer {
+  readonly pubkey: Uint8Array;
+  readonly id: string;
+  state: PeerState = 'init';
+  features: ReadonlySet<number> = new Set();
+  readonly connectedAt: number;
+  lastReceivedAt: number;
+  /** When we sent a ping still unanswered. */
+  pingSentAt: number | undefined;
+  /** Consumer side: what the peer's last retrieval was, and the seq it held. */
+  retrievalStatus: RetrievalStatus | undefined;
+  retrievalSeq: bigint | undefined;
+  /** The seq of our blob we sent on this connection. */
+  sentSeq: bigint | undefined;
+  /** Provider side: blobs received on this connection. */
+  blobsReceived = 0;
+  closeReason: string | undefined;
+  readonly closed: Promise<string>;
+
+  private resolveClosed!: (reason: string) => void;
+  /** Consumer gate: opens when the peer's retrieval arrived or the wait timed out. */
+  private gateOpen = false;
+  private gateTimer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly conn: MessageConn,
+    readonly inbound: boolean,
+    private readonly settings: PeerSettings,
+    private readonly deps: PeerDeps,
+  ) {
+    this.pubkey = conn.remotePubkey;
+    this.id = toHex(conn.remotePubkey);
+    this.connectedAt = deps.now();
+    this.lastReceivedAt = this.connectedAt;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get label(): string {
+    return `Peer(${this.id}${this.conn.remoteAddress ? '@' + this.conn.remoteAddress : ''})`;
+  }
+
+  /** True when the peer advertised option_provide_storage (bit 42 or 43). */
+  get providesStorage(): boolean {
+    return this.features.has(OPTION_PROVIDE_STORAGE_REQUIRED) || this.features.has(OPTION_PROVIDE_STORAGE_OPTIONAL);
+  }
+
+  /**
+   * Exchange init, then run the message loop in the background. Resolves once the peer is
+   * active; rejects (after closing) when the init exchange fails.
+   */
+  async start(): Promise<void> {
+    const { codec, log } = this.deps;
+    const features = this.settings.provideStorage ? [OPTION_PROVIDE_STORAGE_OPTIONAL] : [];
+    // BOLT #1: each node MUST send init as its first message after the handshake.
+    await this.send(codec.init({ features, chainHash: this.settings.chainHash }));
+    const first = await this.readWithTimeout(this.settings.initTimeoutMs);
+    if (first === null) {
+      this.close('no init from peer');
+      throw new Error(`${this.label} sent no init`);
+    }
+    let msg: NodeMsg;
+    try {
+      msg = codec.decode(first);
+    } catch (e) {
+      await this.fail(`malformed init: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${this.label} sent a malformed init`);
+    }
+    if (msg.kind !== 'init') {
+      // BOLT #1: a node MUST wait to receive init before sending any other messages.
+      await this.fail(`first message must be init, got ${msg.kind === 'unknown' || msg.kind === 'other' ? 'type ' + msg.type : msg.kind}`);
+      throw new Error(`${this.label} did not start with init`);
+    }
+    if (msg.networks !== undefined && !msg.networks.some((h) => toHex(h) === toHex(this.settings.chainHash))) {
+      // BOLT #1: with networks given and none in common, the receiver MAY close the connection.
+      await this.fail('no network in common');
+      throw new Error(`${this.label} is on another network`);
+    }
+    // BOLT #1 asks to fail on unknown even feature bits; lnps opens no channels, and the even
+    // bits real nodes set (channel features) govern channels it never opens, so it logs them.
+    const unknownEven = [...msg.features].filter((b) => b % 2 === 0 && b !== OPTION_PROVIDE_STORAGE_REQUIRED);
+    if (unknownEven.length > 0 && log.enabled('debug')) log.debug(`${this.label} requires feature bits ${unknownEven.join(',')} (channel features, not used here)`);
+    this.features = msg.features;
+    this.state = 'active';
+    this.lastReceivedAt = this.deps.now();
+    log.info(`${this.label} ${this.inbound ? 'inbound' : 'outbound'} connection active, features [${[...msg.features].sort((a, b) => a - b).join(',')}]${this.providesStorage ? ', provides storage' : ''}`);
+
+    void this.loop();
+    await this.afterInit();
+  }
+
+  /** Provider: send what we hold for this peer. Consumer: start the wait for its retrieval. */
+  private async afterInit(): Promise<void> {
+    const { provider, consumer, codec, log } = this.deps;
+    if (this.settings.provideStorage && provider) {
+      try {
+        const blob = await provider.retrieval(this.pubkey);
+        // Spec: the storer MUST send peer_storage_retrieval after each reconnection, right
+        // after init (never after channel_reestablish).
+        if (blob !== undefined && this.state === 'active') {
+          await this.send(codec.peerStorageRetrieval(blob));
+          log.info(`${this.label} sent peer_storage_retrieval (${blob.length} bytes)`);
+        }
+      } catch (e) {
+        log.error(`${this.label} cannot read its stored blob: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (consumer && this.providesStorage) {
+      // A restored node must not overwrite the good copy its peer holds: wait for the peer's
+      // retrieval, or this timeout, before sending our newest blob.
+      this.gateTimer = setTimeout(() => {
+        this.gateTimer = undefined;
+        if (this.gateOpen || this.state !== 'active') return;
+        log.debug(`${this.label} sent no peer_storage_retrieval within ${this.settings.retrievalTimeoutMs} ms`);
+        this.gateOpen = true;
+        void this.offerBackup();
+      }, this.settings.retrievalTimeoutMs);
+      this.gateTimer.unref?.();
+    } else {
+      this.gateOpen = true;
+    }
+  }
+
+  /**
+   * Send our newest backup if this peer stores, the retrieval gate is open, and the peer does
+   * not already hold that seq or a newer one. Returns the seq sent, if any.
+   */
+  offerBackup(): Promise<bigint | undefined> {
+    const run = async (): Promise<bigint | undefined> => {
+      const { consumer, codec, log } = this.deps;
+      if (!consumer || this.state !== 'active' || !this.providesStorage || !this.gateOpen) return undefined;
+      const newest = await consumer.newest();
+      if (newest === undefined) return undefined;
+      if (this.sentSeq !== undefined && this.sentSeq >= newest.seq) return undefined;
+      if (this.retrievalStatus === 'confirmed' && this.retrievalSeq !== undefined && this.retrievalSeq >= newest.seq) return undefined;
+      await this.sendOwn(newest);
+      log.info(`${this.label} sent peer_storage seq ${newest.seq} (${newest.sealed.length} bytes)`);
+      return newest.seq;
+    };
+    // Serialize: two triggers (timeout and a `backup` call) never send twice.
+    const p = this.sending.then(run, run);
+    this.sending = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async sendOwn(blob: OwnBlob): Promise<void> {
+    await this.send(this.deps.codec.peerStorage(blob.sealed));
+    this.sentSeq = blob.seq;
+    await this.deps.consumer!.recordSent(this.pubkey, blob, this.deps.now());
+  }
+
+  /** Whether the consumer gate is open (tests and listpeers). */
+  get retrievalGateOpen(): boolean {
+    return this.gateOpen;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.state === 'active') {
+        const raw = await this.conn.read();
+        if (raw === null) break;
+        this.lastReceivedAt = this.deps.now();
+        this.pingSentAt = undefined;
+        await this.handle(raw);
+      }
+      this.close(this.closeReason ?? 'connection closed by peer');
+    } catch (e) {
+      this.close(`connection error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async handle(raw: Uint8Array): Promise<void> {
+    const { codec, log, provider } = this.deps;
+    let msg: NodeMsg;
+    try {
+      msg = codec.decode(raw);
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        // A malformed known message: warn and close this connection only.
+        const type = raw.length >= 2 ? (raw[0]! << 8) | raw[1]! : -1;
+        await this.fail(`malformed message type ${type}: ${e.message}`);
+        return;
+      }
+      throw e;
+    }
+    switch (msg.kind) {
+      case 'ping':
+        // BOLT #1: answer with num_pong_bytes bytes if it is less than 65532, else ignore.
+        if (msg.numPongBytes < PONG_LIMIT) await this.send(codec.pong(msg.numPongBytes));
+        return;
+      case 'pong':
+        return;
+      case 'peer_storage':
+        if (!this.settings.provideStorage || !provider) {
+          // Spec: storage is only expected from a node that advertised option_provide_storage.
+          log.debug(`${this.label} sent peer_storage (${msg.blob.length} bytes), ignored: not providing storage`);
+          return;
+        }
+        this.blobsReceived++;
+        try {
+          const out = await provider.receive(this.pubkey, msg.blob, this.deps.now());
+          const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.action}${out.reason ? ' (' + out.reason + ')' : ''}`;
+          if (out.action === 'refused') log.warn(line);
+          else log.debug(line);
+        } catch (e) {
+          log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        return;
+      case 'peer_storage_retrieval':
+        await this.onRetrieval(msg.blob);
+        return;
+      case 'warning':
+        log.warn(`${this.label} sent warning: ${msg.text}`);
+        return;
+      case 'error':
+        log.warn(`${this.label} sent error: ${msg.text}; closing`);
+        this.close('peer sent error');
+        return;
+      case 'init':
+        log.debug(`${this.label} sent a second init, ignored`);
+        return;
+      case 'other':
+        log.trace(`${this.label} sent ${msg.name}, ignored`);
+        return;
+      case 'unknown':
+        // BOLT #1: "it's OK to be odd": ignore an unknown odd type; an unknown even type
+        // MUST close the connection.
+        if (msg.type % 2 === 1) {
+          log.trace(`${this.label} sent unknown odd message type ${msg.type}, ignored`);
+          return;
+        }
+        await this.fail(`unknown even message type ${msg.type}`);
+        return;
+    }
+  }
+
+  private async onRetrieval(blob: Uint8Array): Promise<void> {
+    const { consumer, log, codec } = this.deps;
+    if (!consumer) {
+      log.debug(`${this.label} sent peer_storage_retrieval (${blob.length} bytes), no consumer`);
+      return;
+    }
+    const r = await consumer.onRetrieval(this.pubkey, blob, this.deps.now());
+    this.retrievalStatus = r.status;
+    this.retrievalSeq = r.seq;
+    const seqText = r.seq !== undefined ? ` seq ${r.seq}` : '';
+    const line = `${this.label} peer_storage_retrieval ${blob.length} bytes: ${r.status}${seqText}${r.detail ? ' (' + r.detail + ')' : ''}`;
+    if (r.status === 'confirmed') log.info(line);
+    else log.warn(line);
+    if (this.gateTimer) {
+      clearTimeout(this.gateTimer);
+      this.gateTimer = undefined;
+    }
+    this.gateOpen = true;
+    if (r.status === 'stale') {
+      // Spec: the receiver of peer_storage_retrieval MAY send a warning when it is outdated.
+      await this.send(codec.warning(`peer_storage_retrieval holds seq ${r.seq}, older than our newest backup; sending the newest`));
+    }
+    await this.offerBackup();
+  }
+
+  /** Record liveness checks; called by the node's sweep. Returns true when the peer was dropped. */
+  tick(now: number, pingIntervalMs: number, pongTimeoutMs: number): boolean {
+    if (this.state !== 'active') return false;
+    if (this.pingSentAt !== undefined) {
+      if (now - this.pingSentAt >= pongTimeoutMs) {
+        this.deps.log.info(`${this.label} silent for ${now - this.lastReceivedAt} ms, no pong: disconnecting`);
+        this.close('ping timeout');
+        return true;
+      }
+      return false;
+    }
+    if (now - this.lastReceivedAt >= pingIntervalMs) {
+      this.pingSentAt = now;
+      this.deps.log.debug(`${this.label} silent for ${now - this.lastReceivedAt} ms: sending ping`);
+      this.send(this.deps.codec.ping(8, 0)).catch(() => this.close('send failed'));
+    }
+    return false;
+  }
+
+  /** Send a warning naming the problem, then close: only this connection is affected. */
+  private async fail(reason: string): Promise<void> {
+    this.deps.log.warn(`${this.label} ${reason}: sending warning and disconnecting`);
+    this.closeReason = reason;
+    try {
+      await this.send(this.deps.codec.warning(reason));
+    } catch {
+      /* the peer may be gone already */
+    }
+    this.close(reason);
+  }
+
+  async send(msg: Uint8Array): Promise<void> {
+    if (this.state === 'closed') throw new Error('connection closed');
+    await this.conn.send(msg);
+  }
+
+  private readWithTimeout(ms: number): Promise<Uint8Array | null> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(null), ms);
+      this.conn.read().then(
+        (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason ??= reason;
+    if (this.gateTimer) clearTimeout(this.gateTimer);
+    try {
+      this.conn.close();
+    } catch {
+      /* already closed */
+    }
+    this.resolveClosed(this.closeReason);
+  }
+}
