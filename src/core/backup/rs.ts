@@ -206,6 +206,21 @@ export function encodeParity(data: readonly Uint8Array[], n: number): Uint8Array
 }
 
 /**
+ * The shards at `indexes` (0..n-1) of k equal-length data shards: data shards as given, parity
+ * computed only for the rows asked for (checking a few extra shards costs only their rows).
+ */
+export function encodeShards(data: readonly Uint8Array[], n: number, indexes: readonly number[]): Uint8Array[] {
+  const k = data.length;
+  checkShape(k, n);
+  const size = checkShards(data, k, 'data');
+  const enc = encodingMatrix(k, n);
+  return indexes.map((i) => {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`"indexes" expected 0..${n - 1}, got ${i}`);
+    return i < k ? data[i]! : applyRows([enc[i]!], data as Uint8Array[], size)[0]!;
+  });
+}
+
+/**
  * Rebuild the k data shards from a length-n array in which missing shards are `undefined`.
  * Uses the first k present shards by index (any k give the same answer for a consistent
  * set). Throws RangeError when fewer than k are present; callers count first to report
