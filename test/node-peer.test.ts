@@ -1,0 +1,264 @@
+// The peer state machine over an in-memory pipe (no transport): init exchange, ping/pong, the
+// BOLT #1 unknown/malformed rules, the provider's retrieval after init, the consumer's wait.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Peer, type PeerSettings } from '../src/core/node/peer.js';
+import { wireCodec } from '../src/core/node/codec.js';
+import { Logger } from '../src/core/node/log.js';
+import type { ConsumerPort, MessageConn, OwnBlob, ProviderPort } from '../src/core/node/types.js';
+import { decodeMessage, encodeMessage } from '../src/core/wire/registry.js';
+import { initMessage } from '../src/core/wire/init.js';
+import { CHAIN_HASH } from '../src/core/wire/chains.js';
+import { toHex } from '../src/core/bytes.js';
+
+class Queue {
+  private items: (Uint8Array | null)[] = [];
+  private waiters: ((m: Uint8Array | null) => void)[] = [];
+  push(m: Uint8Array | null): void {
+    const w = this.waiters.shift();
+    if (w) w(m);
+    else this.items.push(m);
+  }
+  pop(): Promise<Uint8Array | null> {
+    if (this.items.length > 0) {
+      const m = this.items.shift()!;
+      if (m === null) this.items.unshift(null);
+      return Promise.resolve(m);
+    }
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
+
+/** Two connected in-memory MessageConns. */
+function pipe(keyA: Uint8Array, keyB: Uint8Array): [MessageConn & { closedFlag: boolean }, MessageConn & { closedFlag: boolean }] {
+  const toA = new Queue();
+  const toB = new Queue();
+  const mk = (remote: Uint8Array, inbox: Queue, outbox: Queue) => {
+    const c = {
+      remotePubkey: remote,
+      closedFlag: false,
+      async send(m: Uint8Array) {
+        if (c.closedFlag) throw new Error('closed');
+        outbox.push(m);
+      },
+      read: () => (c.closedFlag ? Promise.resolve(null) : inbox.pop()),
+      close() {
+        if (c.closedFlag) return;
+        c.closedFlag = true;
+        inbox.push(null);
+        outbox.push(null);
+      },
+    };
+    return c;
+  };
+  return [mk(keyB, toA, toB), mk(keyA, toB, toA)];
+}
+
+const PUB_A = Uint8Array.from(Buffer.from('02' + '11'.repeat(32), 'hex'));
+const PUB_B = Uint8Array.from(Buffer.from('03' + '22'.repeat(32), 'hex'));
+
+function settings(over: Partial<PeerSettings> = {}): PeerSettings {
+  return { chainHash: CHAIN_HASH.regtest, provideStorage: false, initTimeoutMs: 2000, retrievalTimeoutMs: 200, ...over };
+}
+
+function logger(lines: string[]) {
+  return new Logger((l) => lines.push(l), { base: 'trace', subsystems: {} }).sub('PEER');
+}
+
+/** A raw side: reads decoded messages, writes encoded ones. */
+function raw(conn: MessageConn) {
+  return {
+    async next(timeoutMs = 2000) {
+      const m = await Promise.race([conn.read(), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs))]);
+      if (m === 'timeout' || m === null) return m;
+      return decodeMessage(m);
+    },
+    send: (bytes: Uint8Array) => conn.send(bytes),
+  };
+}
+
+async function startPair(peerSettings: PeerSettings, deps: { provider?: ProviderPort; consumer?: ConsumerPort } = {}, remoteFeatures: number[] = [43]) {
+  const [a, b] = pipe(PUB_A, PUB_B);
+  const lines: string[] = [];
+  const peer = new Peer(a, true, peerSettings, { codec: wireCodec, log: logger(lines), now: Date.now, ...deps });
+  const r = raw(b);
+  await r.send(encodeMessage(initMessage({ features: remoteFeatures, networks: [CHAIN_HASH.regtest] })));
+  await peer.start();
+  const theirInit = await r.next();
+  assert.ok(theirInit && theirInit !== 'timeout' && theirInit.name === 'init');
+  return { peer, r, lines, a, b, theirInit };
+}
+
+test('init: a provider advertises only bit 43 and the networks TLV of its chain', async () => {
+  const { peer, theirInit } = await startPair(settings({ provideStorage: true }));
+  assert.equal(toHex(theirInit.features), '080000000000');
+  assert.equal(theirInit.networks!.length, 1);
+  assert.equal(toHex(theirInit.networks![0]!), toHex(CHAIN_HASH.regtest));
+  assert.equal(peer.state, 'active');
+  assert.equal(peer.providesStorage, true);
+  peer.close('done');
+});
+
+test('init: a non-provider advertises no features; a peer on another chain is refused with a warning', async () => {
+  const { peer, theirInit } = await startPair(settings());
+  assert.equal(theirInit.features.length, 0);
+  peer.close('done');
+
+  const [a, b] = pipe(PUB_A, PUB_B);
+  const p2 = new Peer(a, true, settings(), { codec: wireCodec, log: logger([]), now: Date.now });
+  await b.send(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.mainnet] })));
+  await assert.rejects(p2.start(), /another network/);
+  const r = raw(b);
+  const ours = await r.next();
+  assert.ok(ours && ours !== 'timeout' && ours.name === 'init');
+  const w = await r.next();
+  assert.ok(w && w !== 'timeout' && w.name === 'warning');
+  assert.equal(p2.state, 'closed');
+});
+
+test('ping gets a pong of the asked size; 65532 or more gets none', async () => {
+  const { peer, r } = await startPair(settings());
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 65532, ignored: new Uint8Array(0) }));
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 7, ignored: new Uint8Array(3) }));
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'pong');
+  assert.equal(m.ignored.length, 7);
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 65531, ignored: new Uint8Array(0) }));
+  const big = await r.next();
+  assert.ok(big && big !== 'timeout' && big.name === 'pong');
+  assert.equal(big.ignored.length, 65531);
+  peer.close('done');
+});
+
+test('an unknown odd type is ignored; an unknown even type gets a warning and closes the connection', async () => {
+  const { peer, r } = await startPair(settings());
+  await r.send(Uint8Array.of(0x80, 0x01, 1, 2, 3)); // type 32769, odd
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 1, ignored: new Uint8Array(0) }));
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'pong', 'still answering after the odd type');
+  await r.send(Uint8Array.of(0x80, 0x02)); // type 32770, even
+  const w = await r.next();
+  assert.ok(w && w !== 'timeout' && w.name === 'warning');
+  assert.match(Buffer.from(w.channelId).toString('hex'), /^0{64}$/);
+  assert.match(new TextDecoder().decode(w.data), /unknown even message type 32770/);
+  assert.equal(await peer.closed, 'unknown even message type 32770');
+});
+
+test('a malformed known message (truncated peer_storage) gets a warning and closes', async () => {
+  const { peer, r } = await startPair(settings({ provideStorage: true }));
+  await r.send(Uint8Array.of(0, 7, 0, 10, 1, 2)); // says 10 bytes, has 2
+  const w = await r.next();
+  assert.ok(w && w !== 'timeout' && w.name === 'warning');
+  assert.match(new TextDecoder().decode(w.data), /^malformed message type 7/);
+  assert.match(await peer.closed, /^malformed message type 7/);
+});
+
+test('provider: peer_storage_retrieval is the first message after init; blobs go to the provider', async () => {
+  const held = Uint8Array.of(9, 9, 9);
+  const got: string[] = [];
+  const provider: ProviderPort = {
+    receive: (peer, blob) => {
+      got.push(`${toHex(peer)}:${toHex(blob)}`);
+      return { action: 'stored' };
+    },
+    retrieval: () => held,
+    flush: () => undefined,
+  };
+  const { peer, r } = await startPair(settings({ provideStorage: true }), { provider });
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'peer_storage_retrieval');
+  assert.equal(toHex(m.blob), '090909');
+  await r.send(encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(1, 2) }));
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 0, ignored: new Uint8Array(0) }));
+  await r.next(); // pong: the blob before it was handled
+  assert.deepEqual(got, [`${toHex(PUB_B)}:0102`]);
+  peer.close('done');
+});
+
+test('not providing storage: peer_storage is ignored and no retrieval is sent', async () => {
+  let calls = 0;
+  const provider: ProviderPort = { receive: () => (calls++, { action: 'stored' }), retrieval: () => Uint8Array.of(1), flush: () => undefined };
+  const { peer, r } = await startPair(settings({ provideStorage: false }), { provider });
+  await r.send(encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(1, 2) }));
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 0, ignored: new Uint8Array(0) }));
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'pong', 'no retrieval before the pong');
+  assert.equal(calls, 0);
+  peer.close('done');
+});
+
+function fakeConsumer(newest: OwnBlob | undefined, classify: (blob: Uint8Array) => { status: 'confirmed' | 'stale' | 'corrupt' | 'foreign'; seq?: bigint }) {
+  const sent: bigint[] = [];
+  const consumer: ConsumerPort = {
+    newest: () => newest,
+    onRetrieval: async (_p, blob) => classify(blob),
+    recordSent: (_p, b) => void sent.push(b.seq),
+  };
+  return { consumer, sent };
+}
+
+const OWN: OwnBlob = { seq: 5n, sealed: Uint8Array.of(5, 5, 5), sha256: new Uint8Array(32) };
+
+test('consumer: with no retrieval, our newest blob goes out only after the wait', async () => {
+  const { consumer, sent } = fakeConsumer(OWN, () => ({ status: 'confirmed', seq: 5n }));
+  const t0 = Date.now();
+  const { peer, r } = await startPair(settings({ retrievalTimeoutMs: 150 }), { consumer });
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'peer_storage');
+  assert.ok(Date.now() - t0 >= 140, 'sent after the retrieval wait');
+  assert.equal(toHex(m.blob), '050505');
+  assert.deepEqual(sent, [5n]);
+  peer.close('done');
+});
+
+test('consumer: a retrieval holding a newer seq (a restored node) is never overwritten', async () => {
+  const { consumer, sent } = fakeConsumer(OWN, () => ({ status: 'confirmed', seq: 9n }));
+  const { peer, r } = await startPair(settings({ retrievalTimeoutMs: 100 }), { consumer });
+  await r.send(encodeMessage({ type: 9, name: 'peer_storage_retrieval', blob: Uint8Array.of(7) }));
+  assert.equal(await r.next(300), 'timeout');
+  assert.deepEqual(sent, []);
+  assert.equal(peer.retrievalStatus, 'confirmed');
+  assert.equal(await peer.offerBackup(), undefined);
+  peer.close('done');
+});
+
+test('consumer: a stale retrieval gets a warning, then the newest blob', async () => {
+  const { consumer, sent } = fakeConsumer(OWN, () => ({ status: 'stale', seq: 3n }));
+  const { peer, r } = await startPair(settings({ retrievalTimeoutMs: 5000 }), { consumer });
+  await r.send(encodeMessage({ type: 9, name: 'peer_storage_retrieval', blob: Uint8Array.of(3) }));
+  const w = await r.next();
+  assert.ok(w && w !== 'timeout' && w.name === 'warning');
+  assert.match(new TextDecoder().decode(w.data), /seq 3, older/);
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'peer_storage');
+  assert.equal(toHex(m.blob), '050505');
+  assert.deepEqual(sent, [5n]);
+  peer.close('done');
+});
+
+test('consumer: a peer that does not store gets nothing', async () => {
+  const { consumer, sent } = fakeConsumer(OWN, () => ({ status: 'confirmed', seq: 5n }));
+  const { peer, r } = await startPair(settings({ retrievalTimeoutMs: 50 }), { consumer }, []);
+  assert.equal(await r.next(200), 'timeout');
+  assert.deepEqual(sent, []);
+  peer.close('done');
+});
+
+test('a silent peer is pinged, then dropped', async () => {
+  const lines: string[] = [];
+  const [a, b] = pipe(PUB_A, PUB_B);
+  const peer = new Peer(a, false, settings(), { codec: wireCodec, log: logger(lines), now: Date.now });
+  await b.send(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.regtest] })));
+  await peer.start();
+  const r = raw(b);
+  await r.next(); // init
+  const t = peer.lastReceivedAt;
+  assert.equal(peer.tick(t + 50, 100, 100), false);
+  assert.equal(peer.tick(t + 100, 100, 100), false);
+  const p = await r.next();
+  assert.ok(p && p !== 'timeout' && p.name === 'ping');
+  assert.equal(peer.tick(t + 150, 100, 100), false);
+  assert.equal(peer.tick(t + 200, 100, 100), true);
+  assert.equal(await peer.closed, 'ping timeout');
+  assert.ok(lines.some((l) => /\[INF\] PEER: Peer\(03(22){32}\) silent for \d+ ms, no pong: disconnecting$/.test(l)), lines.join('\n'));
+});
