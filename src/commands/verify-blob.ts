@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { InputError, StoreError, UsageError } from '../core/errors.js';
+import { DecodeError, InputError, StoreError, UsageError } from '../core/errors.js';
+import { parseShardHeader } from '../core/backup/shard.js';
 import { printJson } from '../output.js';
 import { action, examples, globals, inputBytes } from './_common.js';
 
@@ -101,11 +102,10 @@ async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd:
 
   const result = lnpsResult(blob, r);
   if (r.ok) {
-    if (opts.out !== undefined) writePlaintext(opts.out, r.plaintext);
+    if (opts.out !== undefined && result.valid === true) writePlaintext(opts.out, r.plaintext);
     r.plaintext.fill(0);
-  } else {
-    process.exitCode = 1;
   }
+  if (result.valid !== true) process.exitCode = 1;
   return result;
 }
 
@@ -123,6 +123,7 @@ export function lnpsResult(blob: Uint8Array, r: Opened): Record<string, unknown>
       plaintext_len: r.plaintext.length,
       padding: r.padding,
       plaintext_sha256: createHash('sha256').update(r.plaintext).digest('hex'),
+      ...(r.version === 2 ? stripeFields(r.plaintext) : {}),
     };
   }
   return {
@@ -134,6 +135,17 @@ export function lnpsResult(blob: Uint8Array, r: Opened): Record<string, unknown>
     // The version byte is worth showing once the length was right; it is not secret.
     ...(r.reason !== 'bad_length' ? { version: blob[0] } : {}),
   };
+}
+
+/** A version 2 blob is a shard of a striped backup (PROTOCOL.md): show its stripe fields. */
+function stripeFields(plaintext: Uint8Array): Record<string, unknown> {
+  try {
+    const s = parseShardHeader(plaintext);
+    return { backup_id: s.backup_id, k: s.k, n: s.n, index: s.index, total_len: s.total_len, backup_sha256: s.backup_sha256 };
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    return { valid: false, reason: 'bad_shard_header', message: `authentic, but its shard header is malformed (written by a faulty sealer): ${e.message}` };
+  }
 }
 
 /** The blob inside a peer_storage (7) or peer_storage_retrieval (9) message. */
