@@ -94,13 +94,8 @@ async function sealCommand(file: string | undefined, opts: SealCommandOptions, c
   return undefined;
 }
 
-interface WireModule {
-  encodeMessage(m: { type: 7; name: 'peer_storage'; blob: Uint8Array }): Uint8Array;
-}
-
 /** peer_storage (type 7) carrying the blob, encoded by the wire codec. */
 async function peerStorageMessage(blob: Uint8Array): Promise<Uint8Array> {
-  const specifier = '../core/wire/index.js';
-  const { encodeMessage } = (await import(specifier)) as WireModule;
-  return encodeMessage({ type: 7, name: 'peer_storage', blob });
+  const { encodeMessage, peerStorage } = await import('../core/wire/index.js');
+  return encodeMessage(peerStorage(blob));
 }

@@ -150,18 +150,10 @@ function stripeFields(plaintext: Uint8Array): Record<string, unknown> {
 
 /** The blob inside a peer_storage (7) or peer_storage_retrieval (9) message. */
 async function blobFromMessage(bytes: Uint8Array): Promise<Uint8Array> {
-  const { decodeMessage } = await loadWire();
+  const { decodeMessage } = await import('../core/wire/index.js');
   const m = decodeMessage(bytes); // a malformed message is a DecodeError: exit 1, field named
-  if ((m.type === 7 || m.type === 9) && m.blob instanceof Uint8Array) return m.blob;
+  if (m.name === 'peer_storage' || m.name === 'peer_storage_retrieval') return m.blob;
   throw new InputError(`the message is ${m.name} (type ${m.type}), not peer_storage (7) or peer_storage_retrieval (9)`, 'wrong_message');
-}
-
-interface WireModule {
-  decodeMessage(bytes: Uint8Array): { type: number; name: string; blob?: unknown };
-}
-async function loadWire(): Promise<WireModule> {
-  const specifier = '../core/wire/index.js';
-  return (await import(specifier)) as WireModule;
 }
 
 function writePlaintext(path: string, plaintext: Uint8Array): void {
