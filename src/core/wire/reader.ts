@@ -46,6 +46,7 @@ export class Reader {
   }
 
   u64(path: string): bigint {
+    this.need(8, path);
     const hi = this.u32(path);
     const lo = this.u32(path);
     return (BigInt(hi) << 32n) | BigInt(lo);
