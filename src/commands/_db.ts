@@ -1,0 +1,168 @@
+// How a command reaches the database: the single place that decides it. Today it opens the
+// database directly; with a running node the same operations go through its control socket.
+import { join } from 'node:path';
+import { nodePaths, readNodeKey, type NodePaths } from '../core/datadir.js';
+import { UsageError } from '../core/errors.js';
+import { toHex } from '../core/bytes.js';
+import { publicKeyOf } from '../core/keys.js';
+import { openLevelKv } from '../core/store/level.js';
+import { LnpsStore } from '../core/store/store.js';
+import { providerSettings, type ProviderSettings } from '../core/provider/policy.js';
+import { OPS, type OpContext, type RowSink } from '../core/service/ops.js';
+import { jsonReplacer, palette, writeOut } from '../output.js';
+import type { GlobalOptions } from './_common.js';
+
+export type { RowSink };
+
+export function pathsOf(g: GlobalOptions): NodePaths {
+  return nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile });
+}
+
+/** Where the running node writes its pid (named in the lock error). */
+export function pidFileOf(paths: NodePaths): string {
+  return join(paths.networkDir, 'lnps.pid');
+}
+
+/** The node public key of a key file, as hex. The secret is wiped after use and never printed. */
+export function nodePubkeyOf(keyPath: string): string {
+  const secret = readNodeKey(keyPath);
+  try {
+    return toHex(publicKeyOf(secret));
+  } finally {
+    secret.fill(0);
+  }
+}
+
+export interface OpenedContext {
+  ctx: OpContext;
+  close(): Promise<void>;
+}
+
+/** Open an existing database (never creates one: "no database at PATH: run `lnps create`"). */
+export async function openContext(g: GlobalOptions, settings: ProviderSettings = providerSettings()): Promise<OpenedContext> {
+  const paths = pathsOf(g);
+  const kv = await openLevelKv(paths.dbPath, { pidFile: pidFileOf(paths) });
+  let store: LnpsStore;
+  try {
+    store = await LnpsStore.open(kv);
+  } catch (e) {
+    await kv.close();
+    throw e;
+  }
+  let pubkey: string | undefined;
+  const ctx: OpContext = {
+    store,
+    paths,
+    settings,
+    now: () => Date.now(),
+    nodePubkey: () => (pubkey ??= nodePubkeyOf(paths.keyPath)),
+  };
+  return { ctx, close: () => store.close() };
+}
+
+/**
+ * Run one operation by name and return its result; list rows go to `sink` as they are read.
+ * This is the one place that decides how the database is reached.
+ */
+export async function runOp(g: GlobalOptions, name: string, params: Record<string, unknown>, sink?: RowSink): Promise<Record<string, unknown>> {
+  const op = OPS[name];
+  if (!op) throw new TypeError(`unknown operation ${name}`);
+  const { ctx, close } = await openContext(g);
+  try {
+    return await op.run(ctx, params, sink);
+  } finally {
+    await close();
+  }
+}
+
+export interface Column {
+  key: string;
+  width: number;
+  align?: 'left' | 'right';
+}
+
+export interface ListPrinter extends RowSink {
+  /** Close the list; `extra` fields follow it in the JSON object. */
+  finish(extra?: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Print a list as it streams: JSON (`{"<key>": [rows one per line], ...extra}`) or a table with
+ * fixed column widths (so no row has to wait for the widest one). Writes respect backpressure.
+ */
+export async function listPrinter(format: 'json' | 'table', key: string, columns: Column[]): Promise<ListPrinter> {
+  let n = 0;
+  if (format === 'json') {
+    return {
+      async row(row) {
+        const line = (n++ === 0 ? '\n    ' : ',\n    ') + JSON.stringify(row, jsonReplacer);
+        const w = writeOut(line);
+        if (w) await w;
+      },
+      async finish(extra = {}) {
+        let tail = n === 0 ? ']' : '\n  ]';
+        for (const [k, v] of Object.entries(extra)) tail += `,\n  ${JSON.stringify(k)}: ${JSON.stringify(v, jsonReplacer)}`;
+        await writeOut(`{\n  ${JSON.stringify(key)}: [` + tail + '\n}\n');
+      },
+    };
+  }
+  const p = await palette();
+  const cell = (v: unknown, c: Column): string => {
+    const s = v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v, jsonReplacer) : String(v);
+    return c.align === 'right' ? s.padStart(c.width) : s.padEnd(c.width);
+  };
+  let headerDone = false;
+  const header = async () => {
+    if (headerDone) return;
+    headerDone = true;
+    await writeOut(p.head(columns.map((c) => cell(c.key.toUpperCase(), c)).join('  ').trimEnd()) + '\n');
+  };
+  return {
+    async row(row) {
+      await header();
+      n++;
+      const w = writeOut(columns.map((c) => cell(row[c.key], c)).join('  ').trimEnd() + '\n');
+      if (w) await w;
+    },
+    async finish(extra = {}) {
+      await header();
+      const parts = Object.entries(extra)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v, jsonReplacer) : String(v)}`);
+      await writeOut(p.dim(`(${n} ${n === 1 ? 'row' : 'rows'}${parts.length ? '; ' + parts.join(', ') : ''})`) + '\n');
+    },
+  };
+}
+
+/**
+ * A quiet progress bar on stderr, only when stderr is a terminal and the job is large; it
+ * redraws at most ten times a second and clears itself at the end.
+ */
+export function progressBar(label: string, minTotal = 5000): { progress(done: number, total: number): void; end(): void } {
+  if (process.stderr.isTTY !== true) return { progress: () => undefined, end: () => undefined };
+  let last = 0;
+  let shown = false;
+  return {
+    progress(done, total) {
+      if (total < minTotal) return;
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      shown = true;
+      const width = 30;
+      const frac = total === 0 ? 1 : Math.min(1, done / total);
+      const fill = Math.round(frac * width);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${Math.floor(frac * 100)}% ${done}/${total}`);
+    },
+    end() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** Parse a block height flag. */
+export function heightFlag(value: string | undefined, name = '--height'): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff) throw new UsageError(`${name} must be a block height (a whole number), got ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -1,0 +1,4 @@
+export * from './clock.js';
+export * from './policy.js';
+export * from './retention.js';
+export * from './provider.js';
