@@ -1,0 +1,176 @@
+// The encrypted message stream after the handshake: each message is sent as
+//   encrypt(len as u16 BE) (18 bytes) || encrypt(message) (len + 16 bytes)
+// with one nonce per encryption. Each direction keeps its own key, nonce AND chaining key and
+// rotates them on its own (BOLT #8 "Key rotation is performed for each key (sk and rk)
+// individually"): sharing one chaining key between directions gives wrong keys as soon as both
+// directions have rotated.
+import { abytes } from '../bytes.js';
+import { TransportError } from './errors.js';
+import { decryptWithAD, hkdf2, sealInto } from './primitives.js';
+
+/** "The maximum size of any Lightning message MUST NOT exceed 65535 bytes." */
+export const MAX_MESSAGE_SIZE = 65535;
+/** Encrypted length prefix: 2 bytes + 16-byte tag. */
+export const LENGTH_HEADER_SIZE = 18;
+export const TAG_SIZE = 16;
+/** The largest frame on the wire: 18 + 65535 + 16. */
+export const MAX_FRAME_SIZE = LENGTH_HEADER_SIZE + MAX_MESSAGE_SIZE + TAG_SIZE;
+/** A key is rotated when its nonce reaches this value, i.e. after 500 messages. */
+export const ROTATION_NONCE = 1000;
+
+const EMPTY = new Uint8Array(0);
+
+/** The outcome of a handshake: one key per direction and the final chaining key. */
+export class SessionKeys {
+  constructor(
+    /** Our sending key. */
+    readonly sendKey: Uint8Array,
+    /** Our receiving key. */
+    readonly recvKey: Uint8Array,
+    /** The chaining key at the end of act three; each direction starts its own copy. */
+    readonly chainingKey: Uint8Array,
+  ) {
+    abytes(sendKey, 32, 'sendKey');
+    abytes(recvKey, 32, 'recvKey');
+    abytes(chainingKey, 32, 'chainingKey');
+  }
+  encryptor(): MessageEncryptor {
+    return new MessageEncryptor(this.sendKey, this.chainingKey);
+  }
+  decryptor(): MessageDecryptor {
+    return new MessageDecryptor(this.recvKey, this.chainingKey);
+  }
+  /** Never print keys: inspection and JSON show nothing secret. */
+  toJSON(): string {
+    return '[SessionKeys]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[SessionKeys]';
+  }
+}
+
+/** One direction's key, nonce and chaining key. */
+class KeyState {
+  private key: Uint8Array;
+  private ck: Uint8Array;
+  private n = 0;
+  constructor(key: Uint8Array, ck: Uint8Array) {
+    this.key = key.slice();
+    this.ck = ck.slice();
+  }
+  /** Use the current key and nonce once, then advance (and rotate at 1000). */
+  use<T>(fn: (key: Uint8Array, nonce: number) => T): T {
+    const out = fn(this.key, this.n);
+    // "The nonce MUST be incremented after this step." Rotation: "ck', k' = HKDF(ck, k)", then
+    // n = 0. The spec's vectors rotate when the nonce reaches 1000 (message 500 uses the new key).
+    if (++this.n === ROTATION_NONCE) {
+      [this.ck, this.key] = hkdf2(this.ck, this.key);
+      this.n = 0;
+    }
+    return out;
+  }
+}
+
+/** Encrypts outgoing messages into whole frames, in order. */
+export class MessageEncryptor {
+  private readonly ks: KeyState;
+  constructor(key: Uint8Array, chainingKey: Uint8Array) {
+    this.ks = new KeyState(abytes(key, 32, 'key'), abytes(chainingKey, 32, 'chainingKey'));
+  }
+  /** The whole frame for `msg` (a Buffer, ready for socket.write). RangeError over 65535 bytes. */
+  encrypt(msg: Uint8Array): Buffer {
+    abytes(msg, undefined, 'message');
+    if (msg.length > MAX_MESSAGE_SIZE)
+      throw new RangeError(`"message" expected at most ${MAX_MESSAGE_SIZE} bytes, got ${msg.length}`);
+    const frame = Buffer.allocUnsafe(LENGTH_HEADER_SIZE + msg.length + TAG_SIZE);
+    const len = Buffer.allocUnsafe(2);
+    len.writeUInt16BE(msg.length, 0);
+    this.ks.use((k, n) => sealInto(k, n, EMPTY, len, frame, 0));
+    this.ks.use((k, n) => sealInto(k, n, EMPTY, msg, frame, LENGTH_HEADER_SIZE));
+    return frame;
+  }
+}
+
+/**
+ * Decrypts an incoming byte stream into whole messages. Push bytes in pieces of any size; pull
+ * messages with next(). Chunk boundaries never matter: the state only advances when a whole
+ * length header or a whole body is present, so each nonce is used exactly once.
+ */
+export class MessageDecryptor {
+  private readonly ks: KeyState;
+  private chunks: Buffer[] = [];
+  private head = 0; // bytes of chunks[0] already consumed
+  private buffered = 0;
+  private bodyLength = -1; // length of the pending body once its header was decrypted
+  private failed: TransportError | undefined;
+
+  constructor(key: Uint8Array, chainingKey: Uint8Array) {
+    this.ks = new KeyState(abytes(key, 32, 'key'), abytes(chainingKey, 32, 'chainingKey'));
+  }
+
+  /** Bytes received but not yet returned as a message (at most one partial frame after next()). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+  /** True between frames: no partial frame is pending. */
+  get atBoundary(): boolean {
+    return this.buffered === 0 && this.bodyLength < 0;
+  }
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.chunks.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    this.buffered += bytes.length;
+  }
+
+  /**
+   * The next whole message, or undefined when more bytes are needed. Throws TransportError
+   * MSG_LENGTH_BAD_TAG / MSG_BAD_TAG on a failed MAC; after that the stream is dead ("MUST
+   * terminate the connection") and every call throws the same error.
+   */
+  next(): Uint8Array | undefined {
+    if (this.failed) throw this.failed;
+    if (this.bodyLength < 0) {
+      if (this.buffered < LENGTH_HEADER_SIZE) return undefined;
+      const lc = this.take(LENGTH_HEADER_SIZE);
+      const l = this.ks.use((k, n) => decryptWithAD(k, n, EMPTY, lc));
+      if (l === undefined) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
+      this.bodyLength = (l[0]! << 8) | l[1]!;
+    }
+    if (this.buffered < this.bodyLength + TAG_SIZE) return undefined;
+    const c = this.take(this.bodyLength + TAG_SIZE);
+    this.bodyLength = -1;
+    const m = this.ks.use((k, n) => decryptWithAD(k, n, EMPTY, c));
+    if (m === undefined) throw (this.failed = new TransportError('MSG_BAD_TAG', 'message body: MAC check failed'));
+    return m;
+  }
+
+  /** Remove exactly n buffered bytes (n <= buffered); no copy when one chunk holds them. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length - this.head, n - off);
+      c.copy(out, off, this.head, this.head + k);
+      off += k;
+      this.head += k;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,406 @@
+// The BOLT #8 transport over a TCP socket: run the handshake with a deadline, then move whole
+// encrypted messages both ways with backpressure in both directions.
+//
+// Reading: decrypted messages wait in a queue until read(); when the queue holds more than
+// `highWaterMark` bytes the socket is paused, so TCP flow control slows a fast sender instead of
+// us buffering without bound. Memory per connection is bounded by about highWaterMark + one
+// frame (65569 bytes) + one socket chunk.
+// Writing: send() resolves once the socket took the bytes; under backpressure it waits for
+// 'drain'. Callers that await each send() therefore never buffer more than one socket buffer.
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { abytes } from '../bytes.js';
+import { TransportError, type TransportErrorCode } from './errors.js';
+import {
+  ACT_ONE_SIZE,
+  ACT_THREE_SIZE,
+  ACT_TWO_SIZE,
+  InitiatorHandshake,
+  ResponderHandshake,
+  type HandshakeResult,
+} from './handshake.js';
+import { MessageDecryptor, MessageEncryptor, type SessionKeys } from './cipher.js';
+import { publicKeyOf } from '../keys.js';
+
+/** Default time allowed for connecting plus the three acts. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default cap on decrypted bytes queued for a slow reader before the socket is paused. */
+export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+/** How long close() waits for the other side to finish before destroying the socket. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface PeerOptions {
+  /** Our node's static secret key, 32 bytes. */
+  localSecret: Uint8Array;
+  /** Milliseconds for TCP connect plus the whole handshake (default 10,000). */
+  timeoutMs?: number;
+  /** Decrypted bytes queued before reading from the socket pauses (default 512 KiB). */
+  highWaterMark?: number;
+  /** Tests only: a fixed ephemeral secret for the handshake. */
+  ephemeralSecret?: Uint8Array;
+}
+
+export interface ConnectOptions extends PeerOptions {
+  host: string;
+  port: number;
+  /** The node key we expect on the other side, 33 bytes compressed. */
+  remotePubkey: Uint8Array;
+}
+
+/** One step of the handshake: wait for `size` bytes, feed them to `read`, write what it returns. */
+interface Step {
+  size: number;
+  code: TransportErrorCode; // READ_FAILED code if the socket ends first
+  read(bytes: Uint8Array): Uint8Array | undefined;
+}
+
+/**
+ * Drive the handshake steps over `socket`: each act is sent in one write (some implementations
+ * read an act with a single read). Resolves with the bytes that arrived after the last act
+ * (the initiator may send its first message right behind act three).
+ */
+function runHandshake(
+  socket: Socket,
+  timeoutMs: number,
+  steps: Step[],
+  start: ((write: (b: Uint8Array) => void) => void) | undefined,
+  describe: string,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let buf: Buffer = Buffer.alloc(0);
+    let i = 0;
+    let settled = false;
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onError);
+      socket.off('connect', onConnect);
+    };
+    const failWith = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      socket.on('error', () => {}); // a late error on a socket we gave up on must not crash
+      socket.destroy();
+      reject(err);
+    };
+    const write = (b: Uint8Array) => void socket.write(b);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      try {
+        while (i < steps.length && buf.length >= steps[i]!.size) {
+          const step = steps[i++]!;
+          const out = step.read(buf.subarray(0, step.size));
+          buf = buf.subarray(step.size);
+          if (out) write(out);
+        }
+      } catch (err) {
+        failWith(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (i === steps.length && !settled) {
+        settled = true;
+        cleanup();
+        resolve(buf);
+      }
+    };
+    const onEnd = () =>
+      failWith(new TransportError(steps[i]?.code ?? 'CLOSED', `${describe}: connection closed during the handshake`));
+    const onError = (err: NodeJS.ErrnoException) => {
+      const code = socket.connecting || !connected ? 'CONNECT_FAILED' : 'SOCKET_ERROR';
+      failWith(new TransportError(code, `${describe}: ${err.code ?? err.message}`, { cause: err }));
+    };
+    let connected = !socket.connecting;
+    const onConnect = () => {
+      connected = true;
+      start?.(write);
+    };
+    const timer = setTimeout(
+      () => failWith(new TransportError('HANDSHAKE_TIMEOUT', `${describe}: handshake did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onError);
+    if (connected) start?.(write);
+    else socket.on('connect', onConnect);
+  });
+}
+
+function checkTimeout(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`"timeoutMs" expected a positive number, got ${ms}`);
+  return ms;
+}
+
+/**
+ * Open a TCP connection to `host:port` and run the handshake as initiator. Resolves when the
+ * three acts are done; rejects with TransportError (CONNECT_FAILED, HANDSHAKE_TIMEOUT, ACT2_*)
+ * after destroying the socket.
+ */
+export async function connectPeer(opts: ConnectOptions): Promise<PeerConnection> {
+  const timeoutMs = checkTimeout(opts.timeoutMs);
+  const hs = new InitiatorHandshake(opts);
+  const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
+  let result: HandshakeResult | undefined;
+  const where = `${opts.host}:${opts.port}`;
+  const leftover = await runHandshake(
+    socket,
+    timeoutMs,
+    [
+      {
+        size: ACT_TWO_SIZE,
+        code: 'ACT2_READ_FAILED',
+        read: (m) => {
+          const r = hs.readActTwo(m);
+          result = r.result;
+          return r.actThree;
+        },
+      },
+    ],
+    (write) => write(hs.actOne()),
+    `handshake with ${where}`,
+  );
+  return new PeerConnection(socket, result!, true, leftover, opts);
+}
+
+/**
+ * Run the handshake as responder on an accepted socket (a net.Server 'connection'). Resolves
+ * with the connection once act three checks out; on any failure the socket is destroyed and the
+ * promise rejects with TransportError (ACT1_*, ACT3_*, HANDSHAKE_TIMEOUT). Other sockets are
+ * untouched.
+ */
+export async function acceptPeer(socket: Socket, opts: PeerOptions): Promise<PeerConnection> {
+  const timeoutMs = checkTimeout(opts.timeoutMs);
+  const hs = new ResponderHandshake(opts);
+  socket.setNoDelay(true);
+  let result: HandshakeResult | undefined;
+  const where = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  const leftover = await runHandshake(
+    socket,
+    timeoutMs,
+    [
+      { size: ACT_ONE_SIZE, code: 'ACT1_READ_FAILED', read: (m) => hs.readActOne(m) },
+      {
+        size: ACT_THREE_SIZE,
+        code: 'ACT3_READ_FAILED',
+        read: (m) => {
+          result = hs.readActThree(m);
+          return undefined;
+        },
+      },
+    ],
+    undefined,
+    `handshake from ${where}`,
+  );
+  return new PeerConnection(socket, result!, false, leftover, opts);
+}
+
+interface Waiter {
+  resolve(v: Uint8Array | null): void;
+}
+interface DrainWaiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export interface PeerConnectionEvents {
+  /** Emitted once when the socket has closed; `reason` is set when it ended on an error. */
+  close: [reason: Error | undefined];
+}
+
+/**
+ * An authenticated, encrypted connection to one peer, moving whole messages (at most 65535
+ * bytes each). Made by connectPeer() or acceptPeer().
+ *
+ * - `send(msg)`: resolves when the socket accepted the frame (after 'drain' under
+ *   backpressure); rejects with TransportError CLOSED once the connection is closed.
+ * - `read()` / `for await (const msg of conn)`: the next whole message, or null once the
+ *   connection is closed for any reason. read() never rejects: the reason (a failed MAC, a
+ *   socket error, undefined for a clean close) is `closeReason` and the 'close' event's argument.
+ *   Messages that arrived intact before a failure are still delivered first.
+ * - `close()`: a graceful close (pending writes are flushed); `destroy(reason)`: immediate.
+ */
+export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
+  /** The other node's static public key (33 bytes), authenticated by the handshake. */
+  readonly remotePubkey: Uint8Array;
+  /** Our node's static public key (33 bytes). */
+  readonly localPubkey: Uint8Array;
+  /** True when we opened the connection. */
+  readonly initiator: boolean;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+
+  private readonly socket: Socket;
+  private readonly enc: MessageEncryptor;
+  private readonly dec: MessageDecryptor;
+  private readonly highWaterMark: number;
+  private queue: Uint8Array[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private readers: Waiter[] = [];
+  private drainers: DrainWaiter[] = [];
+  private ended = false; // no more messages will arrive
+  private closing = false; // we closed or destroyed: nothing more may be sent
+  private closedFlag = false;
+  private reason: Error | undefined;
+  private readonly closedPromise: Promise<void>;
+
+  /** @internal Use connectPeer() or acceptPeer(). */
+  constructor(socket: Socket, hs: HandshakeResult, initiator: boolean, leftover: Buffer, opts: PeerOptions) {
+    super();
+    this.socket = socket;
+    this.remotePubkey = hs.remotePubkey;
+    this.localPubkey = publicKeyOf(opts.localSecret);
+    this.initiator = initiator;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    const keys: SessionKeys = hs.keys;
+    this.enc = keys.encryptor();
+    this.dec = keys.decryptor();
+    const hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`"highWaterMark" expected a positive integer, got ${hwm}`);
+    this.highWaterMark = hwm;
+    this.closedPromise = new Promise((resolve) => this.once('close', () => resolve()));
+
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.reason ??= new TransportError('SOCKET_ERROR', `connection to peer failed: ${err.code ?? err.message}`, { cause: err });
+    });
+    socket.on('drain', () => this.flushDrainers());
+    socket.on('close', () => this.onClose());
+    if (leftover.length > 0) this.onData(leftover);
+  }
+
+  /** Why the connection closed: undefined while open or after a clean close. */
+  get closeReason(): Error | undefined {
+    return this.reason;
+  }
+  /** Received bytes not yet read: queued messages plus at most one partial frame. */
+  get bufferedBytes(): number {
+    return this.queuedBytes + this.dec.bufferedBytes;
+  }
+  get isClosed(): boolean {
+    return this.closedFlag;
+  }
+  /** Resolves once the socket has closed. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /**
+   * Encrypt and write one message (at most 65535 bytes; larger is a RangeError, our misuse).
+   * Messages go out in call order. Await it: it stays pending while the socket is backed up.
+   */
+  send(msg: Uint8Array): Promise<void> {
+    if (this.closing || this.closedFlag || this.socket.destroyed)
+      return Promise.reject(new TransportError('CLOSED', 'cannot send: the connection is closed'));
+    let frame: Buffer;
+    try {
+      frame = this.enc.encrypt(abytes(msg, undefined, 'message'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.socket.write(frame)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.drainers.push({ resolve, reject }));
+  }
+
+  /** The next whole message, or null once the connection is closed (see closeReason). */
+  read(): Promise<Uint8Array | null> {
+    if (this.queueHead < this.queue.length) return Promise.resolve(this.shift());
+    if (this.ended || this.closing) return Promise.resolve(null);
+    return new Promise((resolve) => this.readers.push({ resolve }));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const m = await this.read();
+      if (m === null) return;
+      yield m;
+    }
+  }
+
+  /** Close gracefully: flush what was sent, then end; destroys after a grace period. */
+  close(): Promise<void> {
+    if (!this.closing && !this.closedFlag) {
+      this.closing = true;
+      this.releaseReaders();
+      this.socket.end();
+      // Keep reading (and discarding) so the other side's FIN is seen and 'close' follows.
+      this.socket.resume();
+      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    return this.closedPromise;
+  }
+
+  /** Close now. `reason`, if given, becomes closeReason and the 'close' event's argument. */
+  destroy(reason?: Error): void {
+    if (this.closedFlag) return;
+    if (reason) this.reason ??= reason;
+    this.closing = true;
+    this.releaseReaders();
+    this.socket.destroy();
+  }
+
+  private shift(): Uint8Array {
+    const m = this.queue[this.queueHead]!;
+    this.queue[this.queueHead++] = undefined as unknown as Uint8Array;
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+    this.queuedBytes -= m.length;
+    if (this.queuedBytes < this.highWaterMark && this.socket.isPaused() && !this.closing) this.socket.resume();
+    return m;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.ended) return; // after close() or a failure, input is ignored
+    this.dec.push(chunk);
+    try {
+      for (let m = this.dec.next(); m !== undefined; m = this.dec.next()) {
+        const r = this.readers.shift();
+        if (r) r.resolve(m);
+        else {
+          this.queue.push(m);
+          this.queuedBytes += m.length;
+        }
+      }
+    } catch (err) {
+      // A failed MAC: "MUST terminate the connection". Intact earlier messages stay readable.
+      this.reason ??= err as Error;
+      this.ended = true;
+      this.releaseReaders();
+      this.socket.destroy();
+      return;
+    }
+    if (this.queuedBytes >= this.highWaterMark) this.socket.pause();
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    this.releaseReaders();
+  }
+
+  private onClose(): void {
+    this.closedFlag = true;
+    this.ended = true;
+    this.releaseReaders();
+    const err = new TransportError('CLOSED', 'the connection closed before the message was written');
+    for (const d of this.drainers.splice(0)) d.reject(err);
+    this.emit('close', this.reason);
+  }
+
+  private releaseReaders(): void {
+    // Pending readers exist only when the queue is empty, so they all get null.
+    for (const r of this.readers.splice(0)) r.resolve(null);
+  }
+
+  private flushDrainers(): void {
+    for (const d of this.drainers.splice(0)) d.resolve();
+  }
+}
