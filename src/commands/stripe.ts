@@ -1,0 +1,127 @@
+// lnps stripe: split a backup into n sealed shards (version 2), any k of which rebuild it, as
+// files an operator can hand to different peers or places. `lnps rebuild` reverses it.
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { InputError, StoreError, UsageError } from '../core/errors.js';
+import { toHex } from '../core/bytes.js';
+import { action, examples, globals, parseIntFlag, readFileBytes, readStdin } from './_common.js';
+
+interface StripeCommandOptions {
+  k: string;
+  n: string;
+  out: string;
+  seq?: string;
+  pad: 'full' | 'none' | 'bucket';
+}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+export function register(program: Command): void {
+  program
+    .command('stripe')
+    .description(
+      'Split a backup into N sealed shards (lnps sealed shard, version 2) with a Reed-Solomon code: any K of them rebuild it (`lnps rebuild`). ' +
+        'Each shard is one peer_storage blob, so a backup of up to K x 65393 bytes fits, and N - K holders may vanish. Writes one file per shard into DIR.',
+    )
+    .argument('<file>', "the backup: a file, or '-' for raw bytes on standard input (at most K x 65393 bytes)")
+    .requiredOption('--k <k>', 'data shards: any K of the N rebuild the backup (1..16)')
+    .requiredOption('--n <n>', 'all shards, one per peer (K..32)')
+    .requiredOption('--out <dir>', 'directory for the shard files (created if missing; existing shard files are never overwritten)')
+    .option('--seq <n>', 'backup sequence number, u64; larger = newer (default: the current time in milliseconds)')
+    .addOption(new Option('--pad <mode>', 'padding of every shard: full (65531 bytes, hides the size), none, bucket').choices(['full', 'none', 'bucket']).default('full'))
+    .addHelpText(
+      'after',
+      examples('lnps stripe channels.backup --k 3 --n 5 --out shards/', 'lnps stripe big.backup --k 16 --n 24 --pad none --out shards/', 'lnps rebuild shards/ --out restored.backup'),
+    )
+    .action(action(async (file: string, opts: StripeCommandOptions, cmd: Command) => stripeCommand(file, opts, cmd)));
+}
+
+function parseSeq(s: string | undefined): bigint {
+  // A later backup must be newer, and restarts must not reuse numbers: milliseconds do both.
+  if (s === undefined) return BigInt(Date.now());
+  if (!/^\d{1,20}$/.test(s) || BigInt(s) > MAX_U64) throw new UsageError(`--seq must be an integer from 0 to ${MAX_U64}, got ${JSON.stringify(s)}`);
+  return BigInt(s);
+}
+
+/** The file name of shard `index`: the backup_id prefix keeps shards of two backups apart. */
+export function shardFileName(backupId: Uint8Array, index: number, n: number): string {
+  const w = String(n - 1).length;
+  return `shard-${toHex(backupId).slice(0, 8)}-${String(index).padStart(w, '0')}-of-${n}.bin`;
+}
+
+async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Command): Promise<unknown> {
+  const [{ nodePaths, readNodeKey, makePrivateDir }, { deriveSealKey }, { stripe, maxStripedBackup, MAX_K, MAX_N, MAX_SHARD_DATA }] = await Promise.all([
+    import('../core/datadir.js'),
+    import('../core/backup/seal.js'),
+    import('../core/backup/stripe.js'),
+  ]);
+  const k = parseIntFlag(opts.k, '--k', MAX_K);
+  if (k < 1) throw new UsageError(`--k must be from 1 to ${MAX_K}, got 0`);
+  const n = parseIntFlag(opts.n, '--n', MAX_N);
+  if (n < k) throw new UsageError(`--n must be at least --k (${k}) and at most ${MAX_N}, got ${n}`);
+  const seq = parseSeq(opts.seq);
+
+  const max = maxStripedBackup(k);
+  let backup: Uint8Array;
+  if (file === '-') backup = await readStdin();
+  else {
+    let size: number | undefined;
+    try {
+      size = statSync(file).size;
+    } catch {
+      // readFileBytes gives the precise message
+    }
+    // Refuse before reading a file that cannot fit (never truncate), and say what would fit.
+    if (size !== undefined && size > max) throw tooLarge(file, size, k, max, MAX_SHARD_DATA, MAX_K);
+    backup = readFileBytes(file, 'backup file');
+  }
+  if (backup.length > max) throw tooLarge(file === '-' ? 'standard input' : file, backup.length, k, max, MAX_SHARD_DATA, MAX_K);
+
+  const g = globals(cmd);
+  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
+  const key = deriveSealKey(secret);
+  secret.fill(0);
+  const striped = stripe(backup, { k, n, seq, pad: opts.pad, key });
+  key.wipe();
+
+  makePrivateDir(opts.out);
+  const names = striped.shards.map((_, i) => shardFileName(striped.backup_id, i, n));
+  // Write every file exclusively: a name already there means an earlier run; stop, keep it.
+  names.forEach((name, i) => writeExclusive(join(opts.out, name), striped.shards[i]!));
+
+  return {
+    backup_id: striped.backup_id,
+    seq: striped.seq,
+    k,
+    n,
+    total_len: striped.total_len,
+    backup_sha256: striped.backup_sha256,
+    padding: opts.pad,
+    out: opts.out,
+    shards: striped.shards.map((s, index) => ({ index, kind: index < k ? 'data' : 'parity', file: names[index], bytes: s.length })),
+  };
+}
+
+function tooLarge(what: string, size: number, k: number, max: number, perShard: number, maxK: number): InputError {
+  const needK = Math.ceil(size / perShard);
+  const hint = needK <= maxK ? `use --k ${needK} or more` : `even --k ${maxK} holds only ${maxK * perShard} bytes`;
+  return new InputError(`${what} is ${size} bytes, but ${k} data shards hold at most ${max} bytes (${k} x ${perShard}): ${hint}; nothing was written`, 'too_large');
+}
+
+function writeExclusive(path: string, bytes: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new StoreError('exists', `${path} already exists: lnps never overwrites a shard file; use another --out directory`);
+    throw new StoreError('unavailable', `cannot write ${path}: ${code ?? 'error'}`);
+  }
+  try {
+    writeSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
