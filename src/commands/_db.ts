@@ -93,16 +93,17 @@ export interface ListPrinter extends RowSink {
 export async function listPrinter(format: 'json' | 'table', key: string, columns: Column[]): Promise<ListPrinter> {
   let n = 0;
   if (format === 'json') {
+    const open = `{\n  ${JSON.stringify(key)}: [`;
     return {
       async row(row) {
-        const line = (n++ === 0 ? '\n    ' : ',\n    ') + JSON.stringify(row, jsonReplacer);
+        const line = (n++ === 0 ? open + '\n    ' : ',\n    ') + JSON.stringify(row, jsonReplacer);
         const w = writeOut(line);
         if (w) await w;
       },
       async finish(extra = {}) {
-        let tail = n === 0 ? ']' : '\n  ]';
+        let tail = n === 0 ? open + ']' : '\n  ]';
         for (const [k, v] of Object.entries(extra)) tail += `,\n  ${JSON.stringify(k)}: ${JSON.stringify(v, jsonReplacer)}`;
-        await writeOut(`{\n  ${JSON.stringify(key)}: [` + tail + '\n}\n');
+        await writeOut(tail + '\n}\n');
       },
     };
   }

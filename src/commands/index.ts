@@ -19,6 +19,18 @@ export const COMMANDS: Record<string, CommandEntry> = {
   encode: { summary: 'build a wire message from flags or from decode\'s JSON', load: () => import('./encode.js') },
   seal: { summary: 'seal a backup with the node key into an lnps blob for peer_storage', load: () => import('./seal.js') },
   'verify-blob': { summary: 'check that a blob is ours and intact, and show its seq', load: () => import('./verify-blob.js') },
+  create: { summary: 'create the data directory, the node key and the network\'s database', load: () => import('./create.js') },
+  getinfo: { summary: 'node public key, network, schema version, peers stored, bytes held, channels known', load: () => import('./getinfo.js') },
+  listpeerstorage: { summary: 'list the blobs stored for peers (streams)', load: () => import('./listpeerstorage.js') },
+  getpeerstorage: { summary: 'show or save the blob stored for one peer', load: () => import('./getpeerstorage.js') },
+  prunepeerbackup: { summary: 'remove the blobs that retention lets go (all or nothing)', load: () => import('./prunepeerbackup.js') },
+  exportpeerstorage: { summary: 'export stored blobs as JSON lines', load: () => import('./exportpeerstorage.js') },
+  importpeerstorage: { summary: 'import an export file (checked first; all or nothing)', load: () => import('./importpeerstorage.js') },
+  addchannel: { summary: 'register an open channel with a peer', load: () => import('./addchannel.js') },
+  closechannel: { summary: 'mark a channel closed (with its close height)', load: () => import('./closechannel.js') },
+  listchannels: { summary: 'list the channels the registry knows', load: () => import('./listchannels.js') },
+  importchannels: { summary: 'register channels from lncli listchannels / closedchannels JSON', load: () => import('./importchannels.js') },
+  setheight: { summary: 'record the best known block height', load: () => import('./setheight.js') },
 };
 
 /** Other names a command answers to. */

@@ -1,0 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { fromHex } from '../core/bytes.js';
+import { StoreError } from '../core/errors.js';
+import { action, examples, globals } from './_common.js';
+import { runOp } from './_db.js';
+
+export function register(program: Command): void {
+  program
+    .command('getpeerstorage')
+    .description('Show the blob stored for one peer (hex in JSON), or write its raw bytes to a file')
+    .argument('<pubkey>', 'the peer (66 hex digits)')
+    .option('--out <file>', 'write the raw blob to this file (mode 0600) instead of printing it')
+    .addHelpText('after', examples('lnps getpeerstorage 02…', 'lnps getpeerstorage 02… --out blob.bin'))
+    .action(
+      action(async (pubkey: string, opts: { out?: string }, cmd: Command) => {
+        const r = await runOp(globals(cmd), 'getpeerstorage', { peer: pubkey });
+        if (opts.out === undefined) return r;
+        const { blob, ...rest } = r;
+        try {
+          writeFileSync(opts.out, fromHex(blob as string, 'blob'), { mode: 0o600 });
+        } catch (e) {
+          throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        return { ...rest, out: opts.out };
+      }),
+    );
+}

@@ -1,0 +1,13 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { action, examples, globals } from './_common.js';
+import { runOp } from './_db.js';
+
+export function register(program: Command): void {
+  program
+    .command('importpeerstorage')
+    .description('Import blobs from an exportpeerstorage file. Every line is checked first (valid secp256k1 key, blob hex of at most 65531 bytes); if any line is bad nothing is imported. One atomic write.')
+    .argument('<file>', 'JSON lines as written by exportpeerstorage')
+    .addHelpText('after', examples('lnps importpeerstorage peers.jsonl'))
+    .action(action(async (file: string, _opts: unknown, cmd: Command) => runOp(globals(cmd), 'importpeerstorage', { path: resolve(file) })));
+}
