@@ -332,7 +332,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.socket.end();
       // Keep reading (and discarding) so the other side's FIN is seen and 'close' follows.
       this.socket.resume();
-      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+      const grace = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+      this.socket.once('close', () => clearTimeout(grace));
     }
     return this.closedPromise;
   }

@@ -1,0 +1,253 @@
+// BOLT #8 transport benchmarks, all over 127.0.0.1:
+// - handshakes per second (connectPeer + acceptPeer in one process, so both sides' work counts);
+// - throughput of 65535-byte peer_storage messages over one connection, against node:crypto's
+//   chacha20-poly1305 encrypting and decrypting the same bytes in the same run (target >= 0.5);
+// - our AEAD choice: node:crypto against @noble/ciphers on the same 65535 bytes;
+// - resident memory of a process holding 500 idle accepted connections (target < 200 MB),
+//   measured in a child process so the other benchmarks' heap does not count.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import type { BenchRow } from './types.js';
+import { publicKeyOf } from '../src/core/keys.js';
+import { acceptPeer, connectPeer, type PeerConnection } from '../src/core/transport/index.js';
+
+const HOST = '127.0.0.1';
+const GROUP = 'transport';
+const MSG_SIZE = 65535;
+const IDLE_CONNECTIONS = 500;
+
+/** A 65535-byte peer_storage message as raw bytes: type 7, u16 blob length, blob. */
+function peerStorageMessage(): Uint8Array {
+  const m = randomBytes(MSG_SIZE);
+  m.writeUInt16BE(7, 0);
+  m.writeUInt16BE(MSG_SIZE - 4, 2);
+  return m;
+}
+
+async function listen(secret: Uint8Array, onPeer: (p: PeerConnection) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    acceptPeer(socket, { localSecret: secret }).then(onPeer, () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, HOST, r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function handshakesPerSecond(): Promise<BenchRow> {
+  const serverSecret = randomBytes(32);
+  const clientSecret = randomBytes(32);
+  const accepted: PeerConnection[] = [];
+  const { server, port } = await listen(serverSecret, (p) => accepted.push(p));
+  const remotePubkey = publicKeyOf(serverSecret);
+  // Warm up, then count sequential handshakes for up to 2 s or 2000 of them.
+  for (let i = 0; i < 20; i++) (await connectPeer({ host: HOST, port, localSecret: clientSecret, remotePubkey })).destroy();
+  const t0 = performance.now();
+  let n = 0;
+  while (n < 2000 && performance.now() - t0 < 2000) {
+    const c = await connectPeer({ host: HOST, port, localSecret: clientSecret, remotePubkey });
+    c.destroy();
+    n++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  for (const p of accepted) p.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+  return { group: GROUP, name: 'handshakes over loopback (both sides in one process, sequential)', value: n / secs, unit: 'ops/s' };
+}
+
+/** node:crypto chacha20-poly1305 seal + open of `msg`, as the transport does it (fresh cipher per call). */
+function nativeRoundTrip(key: Buffer, iv: Buffer, msg: Uint8Array): void {
+  const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
+  const ct = c.update(msg);
+  c.final();
+  const tag = c.getAuthTag();
+  const d = createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
+  d.setAuthTag(tag);
+  d.update(ct);
+  d.final();
+}
+
+/** MB/s of payload for `fn` over `bytes` per call: bounded by count and time. */
+function rate(fn: () => void, bytes: number, maxMs = 1000, maxCount = 5000): number {
+  for (let i = 0; i < 10; i++) fn();
+  const t0 = performance.now();
+  let n = 0;
+  while (n < maxCount && performance.now() - t0 < maxMs) {
+    fn();
+    n++;
+  }
+  return (n * bytes) / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+async function loopbackThroughput(msg: Uint8Array): Promise<number> {
+  const serverSecret = randomBytes(32);
+  let resolveIn!: (p: PeerConnection) => void;
+  const incoming = new Promise<PeerConnection>((r) => (resolveIn = r));
+  const { server, port } = await listen(serverSecret, (p) => resolveIn(p));
+  const out = await connectPeer({ host: HOST, port, localSecret: randomBytes(32), remotePubkey: publicKeyOf(serverSecret) });
+  const inc = await incoming;
+  // Sender and reader run at once; count only what arrived, for up to 2 s or 4000 messages.
+  const MAX = 4000;
+  let stop = false;
+  const sender = (async () => {
+    for (let i = 0; i < MAX && !stop; i++) await out.send(msg);
+  })();
+  let received = 0;
+  // Warm up with the first 50 messages, then time.
+  while (received < 50) if ((await inc.read()) !== null) received++;
+  const t0 = performance.now();
+  let bytes = 0;
+  while (received < MAX && performance.now() - t0 < 2000) {
+    const m = await inc.read();
+    if (m === null) break;
+    bytes += m.length;
+    received++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  stop = true;
+  out.destroy();
+  inc.destroy();
+  await sender.catch(() => {});
+  await new Promise<void>((r) => server.close(() => r()));
+  return bytes / 1e6 / secs;
+}
+
+/** Child mode: accept `n` connections, then report RSS before and after as one JSON line. */
+async function idleServer(n: number): Promise<void> {
+  const secret = randomBytes(32);
+  const peers: PeerConnection[] = [];
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().rss;
+  const { server, port } = await listen(secret, (p) => {
+    peers.push(p);
+    if (peers.length === n) {
+      setTimeout(() => {
+        (globalThis as { gc?: () => void }).gc?.();
+        process.stdout.write(JSON.stringify({ before, after: process.memoryUsage().rss, peers: peers.length }) + '\n');
+      }, 300);
+    }
+  });
+  process.stdout.write(JSON.stringify({ port, pubkey: Buffer.from(publicKeyOf(secret)).toString('hex') }) + '\n');
+  // The parent kills us; never outlive it by more than a minute.
+  setTimeout(() => {
+    server.close();
+    process.exit(0);
+  }, 60_000).unref();
+  await new Promise(() => {});
+}
+
+async function idleConnectionsMemory(): Promise<BenchRow[]> {
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--idle-server', String(IDLE_CONNECTIONS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  let waiting: ((l: string) => void) | undefined;
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    partial += s;
+    for (let i = partial.indexOf('\n'); i >= 0; i = partial.indexOf('\n')) {
+      const l = partial.slice(0, i);
+      partial = partial.slice(i + 1);
+      if (waiting) {
+        const w = waiting;
+        waiting = undefined;
+        w(l);
+      } else lines.push(l);
+    }
+  });
+  const nextLine = (ms: number) =>
+    new Promise<string>((resolve, reject) => {
+      const l = lines.shift();
+      if (l !== undefined) return resolve(l);
+      const t = setTimeout(() => reject(new Error('idle-connection child did not answer in time')), ms);
+      waiting = (x) => {
+        clearTimeout(t);
+        resolve(x);
+      };
+    });
+  const clients: PeerConnection[] = [];
+  try {
+    const { port, pubkey } = JSON.parse(await nextLine(10_000)) as { port: number; pubkey: string };
+    const remotePubkey = Buffer.from(pubkey, 'hex');
+    const localSecret = randomBytes(32);
+    // 20 handshakes in flight at a time.
+    for (let i = 0; i < IDLE_CONNECTIONS; i += 20) {
+      const batch = Array.from({ length: Math.min(20, IDLE_CONNECTIONS - i) }, () =>
+        connectPeer({ host: HOST, port, localSecret, remotePubkey, timeoutMs: 20_000 }),
+      );
+      clients.push(...(await Promise.all(batch)));
+    }
+    const r = JSON.parse(await nextLine(30_000)) as { before: number; after: number; peers: number };
+    const mb = (x: number) => x / 2 ** 20;
+    return [
+      {
+        group: GROUP,
+        name: `resident memory of a process holding ${r.peers} idle connections`,
+        value: mb(r.after),
+        unit: 'MB',
+        target: '< 200 MB',
+        pass: mb(r.after) < 200,
+      },
+      {
+        group: GROUP,
+        name: `memory per idle connection (RSS growth / ${r.peers})`,
+        value: (r.after - r.before) / r.peers / 1024,
+        unit: 'KiB',
+      },
+    ];
+  } finally {
+    for (const c of clients) c.destroy();
+    child.kill();
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  rows.push(await handshakesPerSecond());
+
+  const msg = peerStorageMessage();
+  const key = randomBytes(32);
+  const iv = Buffer.alloc(12);
+  const native = rate(() => nativeRoundTrip(key, iv, msg), msg.length);
+  // A fresh instance per call, like the native path (noble refuses to reuse a key + nonce).
+  const noble = rate(() => chacha20poly1305(key, iv).decrypt(chacha20poly1305(key, iv).encrypt(msg)), msg.length, 1000, 500);
+  const ours = await loopbackThroughput(msg);
+  rows.push(
+    {
+      group: GROUP,
+      name: 'node:crypto chacha20-poly1305 seal+open of 65535 bytes (baseline)',
+      value: native,
+      unit: 'MB/s',
+    },
+    {
+      group: GROUP,
+      name: '65535-byte peer_storage messages over one loopback connection',
+      value: ours,
+      unit: 'MB/s',
+      baseline: 'node:crypto chacha20-poly1305 seal+open of the same bytes',
+      ratio: ours / native,
+      target: '>= 0.5',
+      pass: ours / native >= 0.5,
+    },
+    {
+      group: GROUP,
+      name: '@noble/ciphers chacha20poly1305 seal+open of 65535 bytes (why the hot path is native)',
+      value: noble,
+      unit: 'MB/s',
+      baseline: 'node:crypto chacha20-poly1305 on the same bytes',
+      ratio: noble / native,
+    },
+  );
+  rows.push(...(await idleConnectionsMemory()));
+  return rows;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf('--idle-server');
+  if (i >= 0) await idleServer(Number(process.argv[i + 1]));
+  else {
+    const { rowLine } = await import('./run.js');
+    for (const r of await run()) process.stdout.write(rowLine(r) + '\n');
+  }
+}
