@@ -77,6 +77,9 @@ export async function openLevelKv(path: string, opts: OpenLevelOptions = {}): Pr
   return new LevelKv(path, shared);
 }
 
+/** LevelDB hands out Buffers; the core works on plain Uint8Arrays (a Buffer's slice does not copy). */
+const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.length);
+
 function wrapIoError(e: unknown, what: string): never {
   if (e instanceof StoreError) throw e;
   const cause = (e as { cause?: { message?: string } }).cause;
@@ -97,7 +100,8 @@ class LevelKv implements KvStore {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     try {
-      return (await this.shared.db.get(key)) ?? undefined;
+      const v = await this.shared.db.get(key);
+      return v === undefined ? undefined : plain(v);
     } catch (e) {
       return wrapIoError(e, 'read');
     }
@@ -127,7 +131,7 @@ class LevelKv implements KvStore {
         for (;;) {
           const keys = await it.nextv(1000);
           if (keys.length === 0) break;
-          for (const k of keys) yield [k, empty];
+          for (const k of keys) yield [plain(k), empty];
         }
       } catch (e) {
         wrapIoError(e, 'read');
@@ -141,7 +145,7 @@ class LevelKv implements KvStore {
       for (;;) {
         const entries = await it.nextv(1000);
         if (entries.length === 0) break;
-        for (const entry of entries) yield entry;
+        for (const [k, v] of entries) yield [plain(k), plain(v)];
       }
     } catch (e) {
       wrapIoError(e, 'read');
