@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { InputError } from '../src/core/errors.js';
 import { open, seal, SealKey } from '../src/core/backup/seal.js';
 import { buildShardPlaintext, parseShardHeader, shardDataLength } from '../src/core/backup/shard.js';
-import { rebuild, stripe, type RebuildResult } from '../src/core/backup/stripe.js';
+import { openShard, rebuild, stripe, type RebuildResult } from '../src/core/backup/stripe.js';
 
 const KEY = new SealKey(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const OTHER_KEY = new SealKey(Uint8Array.from({ length: 32 }, (_, i) => 200 - i));
@@ -275,4 +275,16 @@ test('property: any k of n shards of a random backup rebuild it, extra junk and 
     ),
     { numRuns: 100, seed: 11 },
   );
+});
+
+test('openShard reads one shard header, or says plainly why not', () => {
+  const r = openShard(S35.shards[3]!, KEY);
+  assert.ok(r.ok);
+  assert.equal(r.seq, 7n);
+  assert.deepEqual([r.shard.k, r.shard.n, r.shard.index, r.shard.total_len], [3, 5, 3, 100_001]);
+  assert.equal(hex(r.shard.backup_id), hex(S35.backup_id));
+  assert.deepEqual(openShard(S35.shards[3]!, OTHER_KEY), { ok: false, reason: 'wrong_key_or_corrupt', detail: "does not open with this node's key: another node's blob, or bytes changed" });
+  assert.equal((openShard(seal(backupOf(5), { seq: 1n, pad: 'none', key: KEY }), KEY) as { reason: string }).reason, 'not_a_shard');
+  assert.equal((openShard(new Uint8Array(10), KEY) as { reason: string }).reason, 'not_sealed');
+  assert.equal((openShard(seal(new Uint8Array(54), { seq: 1n, pad: 'none', key: KEY, version: 2 }), KEY) as { reason: string }).reason, 'corrupt');
 });

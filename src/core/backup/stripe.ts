@@ -199,6 +199,28 @@ const OPEN_REASON: Record<string, { reason: IgnoreReason; detail: string }> = {
   nonzero_padding: { reason: 'corrupt', detail: 'opened, but its padding is not zero' },
 };
 
+export type OpenShardResult =
+  | { ok: true; seq: bigint; shard: Shard }
+  | { ok: false; reason: 'not_sealed' | 'wrong_key_or_corrupt' | 'corrupt' | 'not_a_shard'; detail: string };
+
+/**
+ * Open one sealed shard and read its header (for a node that wants to know which shard a peer
+ * holds without rebuilding). Total on untrusted bytes: a failure is a result, never thrown.
+ */
+export function openShard(blob: Uint8Array, key: SealKey): OpenShardResult {
+  const r = open(blob, key);
+  if (!r.ok) return { ok: false, ...(OPEN_REASON[r.reason] as { reason: 'not_sealed' | 'wrong_key_or_corrupt' | 'corrupt'; detail: string }) };
+  try {
+    if (r.version !== 2) return { ok: false, reason: 'not_a_shard', detail: 'a version 1 sealed blob (a whole backup), not a shard' };
+    return { ok: true, seq: r.seq, shard: parseShardHeader(r.plaintext) };
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    return { ok: false, reason: 'corrupt', detail: `opened, but its shard header is malformed: ${e.message}` };
+  } finally {
+    r.plaintext.fill(0);
+  }
+}
+
 /** Signature of the header fields shards of one backup version must agree on. */
 function headerSig(s: Shard): string {
   return `${s.k}/${s.n}/${s.total_len}/${toHex(s.backup_sha256)}`;
@@ -256,23 +278,9 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
   const opened: Opened[] = [];
   blobs.forEach((blob, input) => {
     abytes(blob, undefined, `blobs[${input}]`);
-    const r = open(blob, key);
-    if (!r.ok) {
-      ignored.push({ input, ...OPEN_REASON[r.reason]! });
-      return;
-    }
-    if (r.version !== 2) {
-      ignored.push({ input, reason: 'not_a_shard', detail: 'a version 1 sealed blob (a whole backup), not a shard' });
-      return;
-    }
-    try {
-      opened.push({ input, seq: r.seq, shard: parseShardHeader(r.plaintext) });
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      ignored.push({ input, reason: 'corrupt', detail: `opened, but its shard header is malformed: ${e.message}` });
-    } finally {
-      r.plaintext.fill(0);
-    }
+    const r = openShard(blob, key);
+    if (r.ok) opened.push({ input, seq: r.seq, shard: r.shard });
+    else ignored.push({ input, reason: r.reason, detail: r.detail });
   });
 
   // Group by (backup_id, seq) and, inside that, by header: a shard that disagrees with the
