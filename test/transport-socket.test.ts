@@ -361,3 +361,37 @@ test('backpressure: a reader that stops reading leaves send() pending; memory st
     await b.close();
   }
 });
+
+test('misuse is a RangeError/TypeError; destroy(reason) reaches the close event; a pending read gets null', async () => {
+  const a = await startNode();
+  const b = await startNode();
+  try {
+    await assert.rejects(
+      connectPeer({ host: HOST, port: b.port, localSecret: a.secret, remotePubkey: new Uint8Array(32) }),
+      RangeError,
+    );
+    await assert.rejects(
+      connectPeer({ host: HOST, port: b.port, localSecret: a.secret, remotePubkey: b.pubkey, timeoutMs: -1 }),
+      RangeError,
+    );
+    const [x, y] = await pair(a, b);
+    await assert.rejects(x.send(new Uint8Array(65536)), RangeError);
+    await assert.rejects(x.send('text' as unknown as Uint8Array), TypeError);
+    // The failed sends used no nonce: the next message still decrypts.
+    await x.send(Uint8Array.of(42));
+    assert.deepEqual(await within(y.read(), 2000, 'read'), Uint8Array.of(42));
+    const pending = y.read();
+    const yClosed = new Promise<Error | undefined>((r) => y.once('close', r));
+    const xClosed = new Promise<Error | undefined>((r) => x.once('close', r));
+    const why = new Error('peer sent an unknown even message');
+    x.destroy(why);
+    assert.equal(await within(xClosed, 2000, 'x close'), why);
+    assert.equal(x.closeReason, why);
+    assert.equal(await within(pending, 2000, 'pending read'), null);
+    await within(yClosed, 2000, 'y close');
+    assert.equal(y.isClosed, true);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
