@@ -228,6 +228,14 @@ test('--message: seal gives a peer_storage message that decode reads and verify-
   assert.match(ping.stderr, /not peer_storage \(7\) or peer_storage_retrieval \(9\)/);
 });
 
+test('verify-blob --format other than lnps never reads the node key', () => {
+  const empty = join(dir, 'empty-node');
+  const r = spawnSync(process.execPath, [BIN, 'verify-blob', '--format', 'ldk', '01' + '00'.repeat(100), '--datadir', empty], { encoding: 'utf8' });
+  seen.push(r.stdout, r.stderr);
+  assert.notEqual(r.status, 0);
+  assert.doesNotMatch(r.stderr, /no key file/);
+});
+
 test('the node secret never appears in any output of these runs', () => {
   run(['seal', file('i.txt', TEXT), '--debug', '--seq', 'x']);
   assert.ok(seen.length > 10);
