@@ -159,7 +159,7 @@ test('provider: peer_storage_retrieval is the first message after init; blobs go
   const provider: ProviderPort = {
     receive: (peer, blob) => {
       got.push(`${toHex(peer)}:${toHex(blob)}`);
-      return { action: 'stored' };
+      return { status: 'stored' };
     },
     retrieval: () => held,
     flush: () => undefined,
@@ -177,7 +177,7 @@ test('provider: peer_storage_retrieval is the first message after init; blobs go
 
 test('not providing storage: peer_storage is ignored and no retrieval is sent', async () => {
   let calls = 0;
-  const provider: ProviderPort = { receive: () => (calls++, { action: 'stored' }), retrieval: () => Uint8Array.of(1), flush: () => undefined };
+  const provider: ProviderPort = { receive: () => (calls++, { status: 'stored' }), retrieval: () => Uint8Array.of(1), flush: () => undefined };
   const { peer, r } = await startPair(settings({ provideStorage: false }), { provider });
   await r.send(encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(1, 2) }));
   await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 0, ignored: new Uint8Array(0) }));

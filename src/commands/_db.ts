@@ -1,6 +1,6 @@
 // How a command reaches the database: the single place that decides it. Today it opens the
 // database directly; with a running node the same operations go through its control socket.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { nodePaths, readNodeKey, type NodePaths } from '../core/datadir.js';
 import { UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
@@ -9,6 +9,7 @@ import { openLevelKv } from '../core/store/level.js';
 import { LnpsStore } from '../core/store/store.js';
 import { providerSettings, type ProviderSettings } from '../core/provider/policy.js';
 import { OPS, type OpContext, type RowSink } from '../core/service/ops.js';
+import { callNodeIfRunning } from '../core/node/control.js';
 import { jsonReplacer, palette, writeOut } from '../output.js';
 import type { GlobalOptions } from './_common.js';
 
@@ -67,6 +68,12 @@ export async function openContext(g: GlobalOptions, settings: ProviderSettings =
 export async function runOp(g: GlobalOptions, name: string, params: Record<string, unknown>, sink?: RowSink): Promise<Record<string, unknown>> {
   const op = OPS[name];
   if (!op) throw new TypeError(`unknown operation ${name}`);
+  // A running node holds the database: send the operation over its control socket, which
+  // prints the same JSON. A file named in the params is resolved here, where the user is.
+  const paths = pathsOf(g);
+  const sent = typeof params.path === 'string' ? { ...params, path: resolve(params.path) } : params;
+  const viaNode = await callNodeIfRunning(paths.socketPath, 'op', { name, params: sent }, sink ? (row) => sink.row(row) : undefined);
+  if (viaNode) return viaNode.result as Record<string, unknown>;
   const { ctx, close } = await openContext(g);
   try {
     return await op.run(ctx, params, sink);

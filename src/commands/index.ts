@@ -31,6 +31,13 @@ export const COMMANDS: Record<string, CommandEntry> = {
   listchannels: { summary: 'list the channels the registry knows', load: () => import('./listchannels.js') },
   importchannels: { summary: 'register channels from lncli listchannels / closedchannels JSON', load: () => import('./importchannels.js') },
   setheight: { summary: 'record the best known block height', load: () => import('./setheight.js') },
+  serve: { summary: 'run the node: BOLT #8 peers, store their blobs, keep ours with them, control socket', load: () => import('./serve.js') },
+  connect: { summary: 'connect the running node to a peer (PUBKEY@HOST:PORT)', load: () => import('./connect.js') },
+  disconnect: { summary: 'disconnect the running node from a peer', load: () => import('./disconnect.js') },
+  listpeers: { summary: 'connected peers: features, storage status, our backup with them', load: () => import('./listpeers.js') },
+  backup: { summary: 'seal our backup and send it to the peers that store', load: () => import('./backup.js') },
+  listbackups: { summary: 'our backup per peer: seq sent, seq confirmed, status, last seen', load: () => import('./listbackups.js') },
+  restorefrompeer: { summary: 'fetch our backup back from peers, verify it, write the newest', load: () => import('./restorefrompeer.js') },
 };
 
 /** Other names a command answers to. */

@@ -2,7 +2,8 @@
 // `key=value` lines, `#` or `;` comments, `[Section]` headers allowed and ignored. A key may
 // repeat when the setting is a list (`allow=`). Flags on the command line override the file.
 import { readFileSync } from 'node:fs';
-import { InputError, StoreError } from '../errors.js';
+import { InputError, StoreError, UsageError } from '../errors.js';
+import { parsePubkey } from '../keys.js';
 
 /** The settings `lnps serve` knows; anything else in the file is an error naming its line. */
 export const CONFIG_KEYS = {
@@ -17,9 +18,10 @@ export const CONFIG_KEYS = {
   'retention-interval': 'single',
   'provide-storage': 'single',
   'ping-interval': 'single',
+  'pong-timeout': 'single',
+  'handshake-timeout': 'single',
   'retrieval-timeout': 'single',
   debuglevel: 'single',
-  network: 'single',
 } as const satisfies Record<string, 'single' | 'list'>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -115,3 +117,14 @@ export function parseHostPort(value: string, name: string, defaultPort?: number)
     throw new InputError(`${name}: port must be 0 to 65535, got ${JSON.stringify(portText)}`, 'bad_address');
   return { host, port: Number(portText) };
 }
+
+/** Parse `PUBKEY@HOST:PORT` (port defaults to 9735). */
+export function parsePeerAddress(s: string): { pubkey: Uint8Array; host: string; port: number } {
+  const at = s.indexOf('@');
+  if (at < 0) throw new UsageError(`expected PUBKEY@HOST:PORT, got ${JSON.stringify(s.length > 120 ? s.slice(0, 120) + '…' : s)}`);
+  const pubkey = parsePubkey(s.slice(0, at), 'peer public key');
+  const { host, port } = parseHostPort(s.slice(at + 1), 'peer address', 9735);
+  if (port === 0) throw new UsageError('peer address: port 0 is not a port to dial');
+  return { pubkey, host, port };
+}
+

@@ -307,3 +307,16 @@ export async function callNodeIfRunning(
     client.close();
   }
 }
+
+/** One call to the running node; when none runs, a clear error saying how to start one. */
+export async function callRunningNode(
+  path: string,
+  what: string,
+  method: string,
+  params: Record<string, unknown>,
+  onRow?: (row: any) => Promise<void> | void,
+): Promise<any> {
+  const r = await callNodeIfRunning(path, method, params, onRow);
+  if (r === undefined) throw new StoreError('unavailable', `no lnps node is running for ${what}: start one with \`lnps serve\``);
+  return r.result;
+}

@@ -240,8 +240,9 @@ export class Peer {
         this.blobsReceived++;
         try {
           const out = await provider.receive(this.pubkey, msg.blob, this.deps.now());
-          const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.action}${out.reason ? ' (' + out.reason + ')' : ''}`;
-          if (out.action === 'refused') log.warn(line);
+          const why = out.detail ?? out.reason;
+          const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
+          if (out.status === 'refused') log.warn(line);
           else log.debug(line);
         } catch (e) {
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);

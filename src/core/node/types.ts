@@ -42,9 +42,10 @@ export interface NodeCodec {
 
 /** What the provider service does with a peer's blob, as far as the node logs it. */
 export interface ReceiveOutcome {
-  /** stored now, queued behind the cooldown, or refused */
-  action: string;
+  /** stored now, pending behind the cooldown, or refused */
+  status: string;
   reason?: string | undefined;
+  detail?: string | undefined;
 }
 
 /** The provider side (issue 3's service), called per peer; it never sees the transport. */

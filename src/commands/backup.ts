@@ -1,0 +1,74 @@
+// lnps backup: seal our backup with the node key and hand it to the peers that store.
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { InputError, StoreError, UsageError } from '../core/errors.js';
+import { nodePaths, readNodeKey, exists } from '../core/datadir.js';
+import { parsePubkey } from '../core/keys.js';
+import { toHex } from '../core/bytes.js';
+import { callNodeIfRunning } from '../core/node/control.js';
+import { action, examples, globals, readFileBytes, readStdin } from './_common.js';
+
+const MAX_PLAINTEXT = 65448;
+
+interface BackupOptions {
+  peer?: string;
+  seq?: string;
+  pad?: 'full' | 'none' | 'bucket';
+}
+
+export function register(program: Command): void {
+  program
+    .command('backup')
+    .description(
+      'Seal FILE (at most 65448 bytes) with the node key as our newest backup and send it in peer_storage to the connected peers that advertise ' +
+        'option_provide_storage (bit 42/43); the database records, per peer, the seq and hash sent. A peer still inside its retrieval wait gets it when the wait ends. ' +
+        'With no node running, the backup is sealed and kept, and the node sends it when it connects to peers.',
+    )
+    .argument('<file>', "the backup, or '-' for standard input")
+    .option('--peer <pubkey>', 'send only to this connected peer now (others get it on their next connection)')
+    .option('--seq <n>', 'sequence number, larger than the last backup\'s (default: the current time in milliseconds)')
+    .addOption(new Option('--pad <mode>', 'padding: full (65531 bytes, the default), none, bucket').choices(['full', 'none', 'bucket']))
+    .addHelpText('after', examples('lnps backup channel.backup', 'lnps backup channel.backup --peer 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619'))
+    .action(action(async (file: string, opts: BackupOptions, cmd: Command) => backup(file, opts, cmd)));
+}
+
+async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<unknown> {
+  const g = globals(cmd);
+  const paths = nodePaths(g);
+  if (opts.seq !== undefined && (!/^\d{1,20}$/.test(opts.seq) || BigInt(opts.seq) > 0xffff_ffff_ffff_ffffn))
+    throw new UsageError(`--seq must be an integer from 0 to 2^64-1, got ${JSON.stringify(opts.seq)}`);
+  const peer = opts.peer !== undefined ? toHex(parsePubkey(opts.peer, '--peer')) : undefined;
+  if (file !== '-') {
+    let size: number | undefined;
+    try {
+      size = statSync(file).size;
+    } catch {
+      /* readFileBytes names the problem */
+    }
+    if (size !== undefined && size > MAX_PLAINTEXT)
+      throw new InputError(`${file} is ${size} bytes; one sealed blob holds at most ${MAX_PLAINTEXT} bytes: nothing was sent`, 'too_large');
+  }
+  const plaintext = file === '-' ? await readStdin() : readFileBytes(file, 'backup file');
+  const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer };
+  const viaNode = await callNodeIfRunning(paths.socketPath, 'backup', params);
+  if (viaNode) return viaNode.result;
+
+  // No node running: seal and keep it; `lnps serve` sends it to peers as they connect.
+  if (peer !== undefined) throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network}), so nothing can be sent to ${peer} now: start \`lnps serve\``);
+  if (!exists(paths.dbPath)) throw new StoreError('no_database', `no database at ${paths.dbPath}: run \`lnps create\``);
+  const [{ deriveSealKey }, { OwnBackupFile }, { newBackup, backupParams, backupSummary }] = await Promise.all([
+    import('../core/backup/seal.js'),
+    import('../core/node/consumer.js'),
+    import('../core/node/backup.js'),
+  ]);
+  const secret = readNodeKey(paths.keyPath);
+  const key = deriveSealKey(secret);
+  secret.fill(0);
+  try {
+    const b = newBackup(new OwnBackupFile(paths.networkDir, key), key, backupParams(params), Date.now());
+    return { ...backupSummary(b), peers: [], note: 'no node running: the backup is kept and sent to storing peers when `lnps serve` connects to them' };
+  } finally {
+    key.wipe();
+  }
+}

@@ -1,0 +1,78 @@
+// lnps restorefrompeer: fetch our backup from peers that store it, verify, keep the newest.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { StoreError, UsageError } from '../core/errors.js';
+import { nodePaths, readNodeKey } from '../core/datadir.js';
+import { parseDuration, parsePeerAddress } from '../core/node/config.js';
+import { action, examples, globals } from './_common.js';
+
+export function register(program: Command): void {
+  program
+    .command('restorefrompeer')
+    .description(
+      'Connect to each peer with our node key (no running node needed), take the peer_storage_retrieval it sends after init, verify it, ' +
+        'write the plaintext of the newest valid seq to --out, and print what each peer returned (confirmed = chosen, stale, corrupt, foreign, none, unreachable). ' +
+        'Nothing is ever sent to the peers, so their copies stay as they are. Exit 1 when no peer returned a valid backup.',
+    )
+    .argument('<peers...>', 'PUBKEY@HOST:PORT of each peer (port default 9735)')
+    .requiredOption('--out <file>', 'where to write the restored backup (created with mode 0600)')
+    .option('--timeout <duration>', 'how long to wait for each peer (default 15s)')
+    .addHelpText('after', examples('lnps restorefrompeer 02eec7…@10.0.0.5:9735 03a1b2…@peer.example.org --out channel.backup'))
+    .action(
+      action(async (peerArgs: string[], opts: { out: string; timeout?: string }, cmd: Command) => {
+        const g = globals(cmd);
+        const paths = nodePaths(g);
+        const targets = peerArgs.map((a) => parsePeerAddress(a));
+        const seen = new Set<string>();
+        for (const a of peerArgs) {
+          const k = a.slice(0, 66).toLowerCase();
+          if (seen.has(k)) throw new UsageError(`peer ${k} is given twice`);
+          seen.add(k);
+        }
+        const timeoutMs = opts.timeout === undefined ? 15_000 : parseDuration(opts.timeout, '--timeout');
+        const [{ deriveSealKey }, { restoreFromPeers, plaintextSummary }, { bolt8Transport }, { wireCodec }, { CHAIN_HASH }, { silentLogger }] = await Promise.all([
+          import('../core/backup/seal.js'),
+          import('../core/node/restore.js'),
+          import('../core/node/serve.js'),
+          import('../core/node/codec.js'),
+          import('../core/wire/chains.js'),
+          import('../core/node/log.js'),
+        ]);
+        const secret = readNodeKey(paths.keyPath);
+        const key = deriveSealKey(secret);
+        let r;
+        try {
+          r = await restoreFromPeers(targets, {
+            key,
+            transport: bolt8Transport(secret),
+            codec: wireCodec,
+            chainHash: CHAIN_HASH[paths.network],
+            timeoutMs,
+            log: silentLogger.sub('PEER'),
+          });
+        } finally {
+          key.wipe();
+          secret.fill(0);
+        }
+        if (r.chosen) {
+          try {
+            writeFileSync(opts.out, r.chosen.plaintext, { mode: 0o600 });
+          } catch (e) {
+            throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          }
+        } else {
+          process.exitCode = 1;
+        }
+        const result = {
+          restored: r.chosen !== undefined,
+          out: r.chosen ? opts.out : null,
+          seq: r.chosen ? r.chosen.seq.toString() : null,
+          from: r.chosen?.peer ?? null,
+          ...(r.chosen ? plaintextSummary(r.chosen.plaintext) : { plaintext_len: null, plaintext_sha256: null }),
+          peers: r.peers,
+        };
+        r.chosen?.plaintext.fill(0);
+        return result;
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+// Our own backup: sealing a new version, and the per-peer view of where it stands. Used by the
+// running node (over the control socket) and by the commands when no node runs.
+import { toHex } from '../bytes.js';
+import { InputError, UsageError } from '../errors.js';
+import { MAX_PLAINTEXT, seal, type Padding, type SealKey } from '../backup/seal.js';
+import type { OwnBackupFile } from './consumer.js';
+import type { OwnBlob } from './types.js';
+
+export interface NewBackupParams {
+  plaintext: Uint8Array;
+  /** Defaults to the current time in ms, so a later backup is newer. */
+  seq?: bigint | undefined;
+  pad?: Padding | undefined;
+}
+
+/**
+ * Seal a new version of our backup and make it the one peers should hold. Its seq must be
+ * larger than the current newest, or peers holding the newest would be judged stale against
+ * an older one.
+ */
+export function newBackup(own: OwnBackupFile, key: SealKey, p: NewBackupParams, now: number): OwnBlob {
+  if (p.plaintext.length > MAX_PLAINTEXT)
+    throw new InputError(`the backup is ${p.plaintext.length} bytes; one sealed blob holds at most ${MAX_PLAINTEXT} bytes: nothing was sent`, 'too_large');
+  const current = own.load();
+  const seq = p.seq ?? BigInt(now);
+  if (current !== undefined && seq <= current.seq)
+    throw new InputError(`seq ${seq} is not newer than the current backup's seq ${current.seq}: give a larger --seq`, 'stale_seq');
+  const sealed = seal(p.plaintext, { seq, key, pad: p.pad ?? 'full' });
+  return own.save(sealed, seq);
+}
+
+/** Parse JSON params of the control method `backup`. */
+export function backupParams(params: Record<string, unknown>): NewBackupParams & { peer?: string | undefined } {
+  const hex = params.plaintext;
+  if (typeof hex !== 'string' || !/^([0-9a-f]{2})*$/i.test(hex)) throw new UsageError('backup: plaintext must be hex');
+  const out: NewBackupParams & { peer?: string | undefined } = { plaintext: new Uint8Array(Buffer.from(hex, 'hex')) };
+  if (params.seq !== undefined && params.seq !== null) {
+    if (typeof params.seq !== 'string' || !/^\d{1,20}$/.test(params.seq) || BigInt(params.seq) > 0xffff_ffff_ffff_ffffn)
+      throw new UsageError('--seq must be an integer from 0 to 2^64-1');
+    out.seq = BigInt(params.seq);
+  }
+  if (params.pad !== undefined && params.pad !== null) {
+    if (params.pad !== 'full' && params.pad !== 'none' && params.pad !== 'bucket') throw new UsageError('--pad must be full, none or bucket');
+    out.pad = params.pad;
+  }
+  if (params.peer !== undefined && params.peer !== null) {
+    if (typeof params.peer !== 'string') throw new UsageError('--peer must be a public key');
+    out.peer = params.peer;
+  }
+  return out;
+}
+
+export function backupSummary(b: OwnBlob): Record<string, unknown> {
+  return { seq: b.seq.toString(), sealed_len: b.sealed.length, sealed_sha256: toHex(b.sha256) };
+}
+
+/** The records listbackups reads; the store of the database issue provides them. */
+export interface BackupRecords {
+  sentEntries(): AsyncIterable<{
+    peer: Uint8Array;
+    sent: { seq: bigint; sha256: Uint8Array; len: number; sent_at: number };
+    retrieved: { seq?: bigint | undefined; status: string; last_seen: number } | undefined;
+  }>;
+}
+
+const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
+
+/**
+ * One row per peer we sent our backup to: seq sent, seq confirmed (the seq of the peer's last
+ * retrieval when it verified), status of that retrieval (`unconfirmed` before any), last seen.
+ */
+export async function listBackups(records: BackupRecords, row: (r: Record<string, unknown>) => Promise<void> | void): Promise<number> {
+  let n = 0;
+  for await (const e of records.sentEntries()) {
+    n++;
+    const r = e.retrieved;
+    const w = row({
+      peer: toHex(e.peer),
+      seq_sent: e.sent.seq.toString(),
+      sent_sha256: toHex(e.sent.sha256),
+      sent_len: e.sent.len,
+      sent_at: seconds(e.sent.sent_at),
+      seq_confirmed: r && (r.status === 'confirmed' || r.status === 'stale') && r.seq !== undefined ? r.seq.toString() : null,
+      status: r?.status ?? 'unconfirmed',
+      last_seen: seconds(r?.last_seen),
+    });
+    if (w) await w;
+  }
+  return n;
+}

@@ -1,0 +1,226 @@
+// `lnps serve` without the terminal: open the database, take the pid file and the control
+// socket, listen for peers, run retention, and stop cleanly. The command parses flags and the
+// config file, handles signals and prints nothing itself; the log sink is the only output.
+import type { Socket } from 'node:net';
+import { toHex } from '../bytes.js';
+import { StoreError, UsageError } from '../errors.js';
+import { parsePubkey, publicKeyOf } from '../keys.js';
+import { makePrivateDir, type NodePaths } from '../datadir.js';
+import { deriveSealKey, type SealKey } from '../backup/seal.js';
+import { CHAIN_HASH } from '../wire/chains.js';
+import { acceptPeer, connectPeer, type PeerConnection } from '../transport/index.js';
+import { openLevelKv } from '../store/level.js';
+import { LnpsStore } from '../store/store.js';
+import { Provider } from '../provider/provider.js';
+import type { ProviderSettings } from '../provider/policy.js';
+import { OPS, type OpContext } from '../service/ops.js';
+import { wireCodec } from './codec.js';
+import { Consumer, OwnBackupFile } from './consumer.js';
+import { connectControl, listenControl, type ControlServer } from './control.js';
+import type { Logger } from './log.js';
+import { LnpsNode, type NodeTimeouts, type Transport } from './node.js';
+import { removePidFile, runningPid, writePidFile } from './pidfile.js';
+import { backupParams, backupSummary, listBackups, newBackup } from './backup.js';
+import { parsePeerAddress } from './config.js';
+import type { MessageConn } from './types.js';
+import { join } from 'node:path';
+
+export interface ServeConfig {
+  paths: NodePaths;
+  secret: Uint8Array;
+  /** Where to listen for peers; null to only dial out. */
+  listen: { host: string; port: number } | null;
+  provideStorage: boolean;
+  provider: ProviderSettings;
+  timeouts: NodeTimeouts;
+  /** How often retention runs (ms). */
+  retentionIntervalMs: number;
+  log: Logger;
+}
+
+export function pidPath(paths: NodePaths): string {
+  return join(paths.networkDir, 'lnps.pid');
+}
+
+/** The BOLT #8 transport under the node's MessageConn. */
+export function bolt8Transport(localSecret: Uint8Array): Transport {
+  const adapt = (c: PeerConnection): MessageConn => ({
+    remotePubkey: c.remotePubkey,
+    remoteAddress: c.remoteAddress !== undefined ? `${c.remoteAddress.includes(':') ? '[' + c.remoteAddress + ']' : c.remoteAddress}:${c.remotePort}` : undefined,
+    send: (m) => c.send(m),
+    read: () => c.read(),
+    close: () => void c.close(),
+  });
+  return {
+    dial: async ({ host, port, remotePubkey, timeoutMs }) => adapt(await connectPeer({ host, port, remotePubkey, localSecret, timeoutMs })),
+    accept: async (socket: Socket, { timeoutMs }) => adapt(await acceptPeer(socket, { localSecret, timeoutMs })),
+  };
+}
+
+export interface RunningNode {
+  node: LnpsNode;
+  pubkey: string;
+  /** The bound p2p address, when listening. */
+  address: { host: string; port: number } | null;
+  /** Resolves when the node has stopped (after stop()). */
+  stopped: Promise<void>;
+  /** Stop accepting, close peers, flush pending blobs, close the database. Idempotent. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
+  const { paths, log } = cfg;
+  const srvr = log.sub('SRVR');
+  const pidFile = pidPath(paths);
+
+  // One node per data directory and network: the pid file and a live control socket say so.
+  const other = runningPid(pidFile);
+  if (other !== undefined && other !== process.pid)
+    throw new StoreError('locked', `an lnps node is already running on ${paths.datadir} (${paths.network}), pid ${other}`);
+  const live = await connectControl(paths.socketPath, 2000).catch(() => null);
+  if (live) {
+    live.close();
+    throw new StoreError('locked', `an lnps node is already answering on ${paths.socketPath}`);
+  }
+
+  makePrivateDir(paths.networkDir);
+  const kv = await openLevelKv(paths.dbPath, { pidFile });
+  const store = await LnpsStore.open(kv);
+  writePidFile(pidFile);
+
+  const pubkeyBytes = publicKeyOf(cfg.secret);
+  const pubkey = toHex(pubkeyBytes);
+  const sealKey: SealKey = deriveSealKey(cfg.secret);
+  const own = new OwnBackupFile(paths.networkDir, sealKey);
+  const provider = new Provider(store, cfg.provider, {
+    onError: (e, peer) => log.sub('STOR').error(`deferred write for ${peer} failed, will retry: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const consumer = new Consumer(own, store, sealKey);
+  const node = new LnpsNode({
+    chainHash: CHAIN_HASH[paths.network],
+    provideStorage: cfg.provideStorage,
+    timeouts: cfg.timeouts,
+    codec: wireCodec,
+    transport: bolt8Transport(cfg.secret),
+    log,
+    provider,
+    consumer,
+  });
+
+  const ctx: OpContext = {
+    store,
+    paths,
+    settings: cfg.provider,
+    provider,
+    now: Date.now,
+    nodePubkey: () => pubkey,
+  };
+
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let retentionRunning: Promise<void> | undefined;
+  const retention = log.sub('RETN');
+  const runRetention = async (): Promise<void> => {
+    const h = await store.height();
+    if (h === undefined) {
+      retention.debug('no block height known yet (`lnps setheight H`): retention waits');
+      return;
+    }
+    const pruned: string[] = [];
+    const r = await OPS.prunepeerbackup!.run(ctx, { height: h.height }, { row: (row) => void pruned.push(String(row.peer)) });
+    for (const p of pruned) retention.info(`pruned the blob of ${p} (retention over at height ${h.height})`);
+    retention.debug(`retention at height ${h.height}: ${pruned.length} pruned, ${String(r.kept)} kept`);
+  };
+  const scheduleRetention = () => {
+    if (retentionRunning) return;
+    retentionRunning = runRetention()
+      .catch((e) => retention.error(`retention failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (retentionRunning = undefined));
+  };
+
+  const handler = async (method: string, params: Record<string, unknown>, c: { row(r: unknown): Promise<void> }): Promise<unknown> => {
+    switch (method) {
+      case 'op': {
+        const name = params.name;
+        if (typeof name !== 'string' || !OPS[name]) throw new UsageError(`unknown operation ${JSON.stringify(name)}`);
+        const result = await OPS[name]!.run(ctx, params.params ?? {}, { row: (r) => c.row(r) });
+        // The node was told a new height (setheight, or a channel command): retention follows it.
+        if (name === 'setheight' || name === 'closechannel' || name === 'importchannels') scheduleRetention();
+        return result;
+      }
+      case 'connect': {
+        const { pubkey: pk, host, port } = parsePeerAddress(String(params.address ?? ''));
+        return { peer: await node.connect(pk, host, port) };
+      }
+      case 'disconnect': {
+        const pk = parsePubkey(String(params.peer ?? ''), 'peer');
+        if (!node.disconnect(pk)) throw new StoreError('unavailable', `not connected to ${toHex(pk)}`);
+        return { peer: toHex(pk), disconnected: true };
+      }
+      case 'listpeers':
+        return { peers: node.listPeers() };
+      case 'backup': {
+        const p = backupParams(params);
+        const only = p.peer !== undefined ? parsePubkey(p.peer, '--peer') : undefined;
+        if (only && !node.peer(only)) throw new StoreError('unavailable', `not connected to ${toHex(only)}: run \`lnps connect\` first`);
+        const b = newBackup(own, sealKey, p, Date.now());
+        log.sub('BKUP').info(`new backup seq ${b.seq} (${b.sealed.length} bytes sealed)`);
+        const placed = (await node.placeBackup()).filter((r) => !only || r.peer === toHex(only));
+        return { ...backupSummary(b), peers: placed };
+      }
+      case 'listbackups': {
+        const current = own.load();
+        const count = await listBackups(store, (r) => c.row(r));
+        return { newest_seq: current?.seq.toString() ?? null, count };
+      }
+      case 'ping':
+        return { pubkey, pid: process.pid };
+      default:
+        throw new UsageError(`unknown control method ${JSON.stringify(method)}`);
+    }
+  };
+
+  let control: ControlServer | undefined;
+  let address: { host: string; port: number } | null = null;
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      srvr.info(`Shutting down (${reason})`);
+      if (retentionTimer) clearInterval(retentionTimer);
+      // Stop accepting and close every peer, so no blob arrives after the flush.
+      await node.stop();
+      try {
+        const n = await provider.flush();
+        if (n > 0) srvr.info(`Flushed ${n} pending blob${n === 1 ? '' : 's'}`);
+        await provider.close();
+      } catch (e) {
+        srvr.error(`flushing pending blobs failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (retentionRunning) await retentionRunning;
+      if (control) await control.close();
+      // Closing the store closes its database handle.
+      await store.close();
+      removePidFile(pidFile);
+      sealKey.wipe();
+      srvr.info('Shutdown complete');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  try {
+    control = await listenControl(paths.socketPath, handler);
+    if (cfg.listen) address = await node.listen(cfg.listen.host, cfg.listen.port);
+  } catch (e) {
+    await stop('start-up failed');
+    throw e;
+  }
+  srvr.info(`lnps node ${pubkey} on ${paths.network}, providing storage: ${cfg.provideStorage ? 'yes (' + cfg.provider.policy + ')' : 'no'}`);
+  srvr.info(`Control socket ${paths.socketPath}`);
+  retentionTimer = setInterval(scheduleRetention, cfg.retentionIntervalMs);
+  retentionTimer.unref?.();
+  scheduleRetention();
+  return { node, pubkey, address, stopped, stop };
+}
