@@ -175,7 +175,9 @@ function subkeyAndNonce(key: SealKey, nonce: Uint8Array): { subkey: Buffer; iv: 
   // noble's hchacha takes word views over byte strings (it swaps on big-endian hosts), and its
   // output words, viewed as bytes, are the subkey.
   const out = new Uint32Array(8);
-  hchacha(SIGMA_WORDS, toHostWords(keyBytes(key)), toHostWords(nonce.subarray(0, 16)), out);
+  const k = toHostWords(keyBytes(key));
+  hchacha(SIGMA_WORDS, k, toHostWords(nonce.subarray(0, 16)), out);
+  k.fill(0);
   const subkey = Buffer.from(out.buffer, out.byteOffset, 32);
   const iv = Buffer.alloc(12);
   iv.set(nonce.subarray(16, 24), 4);
@@ -249,8 +251,9 @@ function sha256(bytes: Uint8Array): Buffer {
 
 /** seq ‖ L ‖ plaintext ‖ SHA-256(seq ‖ L ‖ plaintext) ‖ zeros, `frameLength` bytes in all. */
 export function buildFrame(plaintext: Uint8Array, seq: bigint, frameLength: number): Frame {
-  const L = plaintext.length;
-  if (frameLength < FRAME_FIXED + L || frameLength > MAX_BLOB - HEADER - TAG)
+  const L = abytes(plaintext, undefined, 'plaintext').length;
+  if (typeof seq !== 'bigint' || seq < 0n || seq > MAX_SEQ) throw new RangeError(`"seq" expected a bigint in 0..2^64-1, got ${String(seq)}`);
+  if (!Number.isSafeInteger(frameLength) || frameLength < FRAME_FIXED + L || frameLength > MAX_BLOB - HEADER - TAG)
     throw new RangeError(`"frameLength" expected ${FRAME_FIXED + L}..${MAX_BLOB - HEADER - TAG}, got ${frameLength}`);
   // Every byte is written below, so skip the allocator's zero-fill (it costs as much as the
   // copy at 64 KiB); a non-pooled buffer so the frame owns its whole ArrayBuffer.
