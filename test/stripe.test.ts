@@ -288,3 +288,24 @@ test('openShard reads one shard header, or says plainly why not', () => {
   assert.equal((openShard(new Uint8Array(10), KEY) as { reason: string }).reason, 'not_sealed');
   assert.equal((openShard(seal(new Uint8Array(54), { seq: 1n, pad: 'none', key: KEY, version: 2 }), KEY) as { reason: string }).reason, 'corrupt');
 });
+
+test('pinned: the plaintext of every shard of a small 2-of-3 stripe, parity by hand', () => {
+  // p(x) = d0 + (d0 + d1) * x over GF(2^8) goes through (0, d0) and (1, d1); parity shard 2 is p(2).
+  const mul2 = (a: number) => ((a << 1) ^ (a & 0x80 ? 0x11d : 0)) & 0xff;
+  const text = new TextEncoder().encode('hello striped world'); // 19 bytes: S = 10, one zero byte of fill
+  const st = stripe(text, { k: 2, n: 3, seq: 0x0102n, pad: 'none', key: KEY, random: counterRandom(0x40) });
+  const d0 = Array.from(text.subarray(0, 10));
+  const d1 = [...Array.from(text.subarray(10)), 0];
+  const p2 = d0.map((a, j) => a ^ mul2(a ^ d1[j]!));
+  const header = (index: number) =>
+    '404142434445464748494a4b4c4d4e4f' + '02' + '03' + index.toString(16).padStart(2, '0') + '00000013' + sha(text);
+  const want = [d0, d1, p2].map((d, i) => header(i) + Buffer.from(d).toString('hex'));
+  const got = st.shards.map((b) => {
+    const r = open(b, KEY);
+    assert.ok(r.ok);
+    assert.equal(r.seq, 0x0102n);
+    return hex(r.plaintext);
+  });
+  assert.deepEqual(got, want);
+  assert.equal(got[2], header(2) + '58657cf45fbe71445ebb');
+});
