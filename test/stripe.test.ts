@@ -138,6 +138,16 @@ test('a shard that opens cleanly but carries wrong data is found and named', () 
   assert.equal(hex(r.backup), hex(B));
   assert.deepEqual(r.used.map((u) => u.index), [1, 2, 3, 4]);
   assert.deepEqual(reasons(r), ['0:0:bad_data']);
+  // 16-of-24, the forged shard first among all 24: found in a few tries, not by brute force.
+  const st = stripe(backupOf(5000), { k: 16, n: 24, seq: 2n, pad: 'none', key: KEY });
+  const s0 = parseShardHeader((open(st.shards[0]!, KEY) as { plaintext: Uint8Array }).plaintext);
+  s0.data[0] ^= 1;
+  const forged0 = seal(buildShardPlaintext(s0), { seq: 2n, pad: 'none', key: KEY, version: 2 });
+  const r3 = rebuild([forged0, ...st.shards.slice(1)], KEY);
+  assert.equal(r3.ok, true, r3.message);
+  assert.equal(hex(r3.backup), hex(backupOf(5000)));
+  assert.deepEqual(reasons(r3), ['0:0:bad_data']);
+  assert.equal(r3.used.length, 23);
   // k shards including the forged one: nothing rebuilds to the checksum.
   const r2 = rebuild([forged, S35.shards[1]!, S35.shards[2]!], KEY);
   assert.equal(r2.ok, false);
@@ -179,7 +189,7 @@ test('two backup versions: an incomplete newer one falls back to the older compl
   assert.equal(r2.ok, false);
   assert.equal(r2.seq, 8n);
   assert.equal(r2.missing, 1);
-  assert.equal(r2.message, 'cannot rebuild backup 6465666768696a6b seq 8: 2 of 3 shards needed are present, 1 missing; no older version is complete either');
+  assert.equal(r2.message, 'cannot rebuild backup 6465666768696a6b seq 8: 2 of 3 shards needed are present, 1 missing; the other version seen does not rebuild either');
   assert.deepEqual(r2.found, [{ input: 0, index: 0 }, { input: 2, index: 4 }]);
   assert.deepEqual(reasons(r2), ['1:3:other_backup', '3:0:other_backup']);
 });

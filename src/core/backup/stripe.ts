@@ -233,13 +233,32 @@ function shortId(id: Uint8Array): string {
 /** Bound on the k-subsets tried when shards open cleanly but do not rebuild to backup_sha256. */
 const MAX_SUBSETS_TRIED = 64;
 
-function* kSubsets(items: number[], k: number): Generator<number[]> {
+/**
+ * The k-subsets of `present` to try, in order: the first k (data shards first, so a complete
+ * set needs no arithmetic); then the first k without each shard in turn, which finds one bad
+ * shard in at most k + 1 tries; then the others in lexicographic order. Each subset once.
+ */
+function* subsetsToTry(present: number[], k: number): Generator<number[]> {
+  const seen = new Set<string>();
+  const fresh = (s: number[]) => {
+    const key = s.join(',');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const first = present.slice(0, k);
+  if (first.length < k) return;
+  if (fresh(first)) yield first;
+  for (const drop of present) {
+    const s = present.filter((i) => i !== drop).slice(0, k);
+    if (s.length === k && fresh(s)) yield s;
+  }
   const idx = Array.from({ length: k }, (_, i) => i);
-  if (k > items.length) return;
   for (;;) {
-    yield idx.map((i) => items[i]!);
+    const s = idx.map((i) => present[i]!);
+    if (fresh(s)) yield s;
     let i = k - 1;
-    while (i >= 0 && idx[i] === items.length - k + i) i--;
+    while (i >= 0 && idx[i] === present.length - k + i) i--;
     if (i < 0) return;
     idx[i]!++;
     for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1]! + 1;
@@ -318,11 +337,10 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
       v.status = 'incomplete';
       continue;
     }
-    // Prefer the data shards (no arithmetic when all are there), then parity, in index order;
-    // when the bytes do not hash right, try other k-subsets, a bounded number of them.
+    // When the bytes do not hash right, other k-subsets are tried, a bounded number of them.
     const present = [...c.byIndex.keys()].sort((x, y) => x - y);
     let tried = 0;
-    for (const subset of kSubsets(present, s.k)) {
+    for (const subset of subsetsToTry(present, s.k)) {
       if (tried++ >= MAX_SUBSETS_TRIED) break;
       const backup = tryRebuild(c, subset);
       if (backup) {
@@ -396,7 +414,7 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
   const missing = Math.max(0, v.k - v.have);
   const message = missing > 0
     ? `cannot rebuild backup ${shortId(v.backup_id)} seq ${v.seq}: ${v.have} of ${v.k} shards needed are present, ${missing} missing` +
-      (versions.length > 1 ? '; no older version is complete either' : '')
+      (versions.length === 2 ? '; the other version seen does not rebuild either' : versions.length > 2 ? `; none of the ${versions.length - 1} other versions seen rebuilds either` : '')
     : `cannot rebuild backup ${shortId(v.backup_id)} seq ${v.seq}: its ${v.have} shards do not rebuild to its backup_sha256`;
   return {
     ok: false, backup_id: v.backup_id, seq: v.seq, k: v.k, n: v.n, total_len: v.total_len,
