@@ -86,7 +86,13 @@ async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd:
   // Files far too large for a blob are not read at all (a directory may hold the backup itself).
   const tooBig = new Set<number>();
   const blobs = files.map((f, i) => {
-    if (statSync(f).size > MAX_INPUT_FILE) {
+    let size = 0;
+    try {
+      size = statSync(f).size;
+    } catch {
+      // readFileBytes below names the file and the reason
+    }
+    if (size > MAX_INPUT_FILE) {
       tooBig.add(i);
       return new Uint8Array(0); // opens as 'not_sealed'
     }
