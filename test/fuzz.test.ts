@@ -1,0 +1,35 @@
+// The fuzz campaign's short form: every target of bench/fuzz.ts with a fixed seed and a few
+// hundred runs, so CI replays the same inputs each time. `npm run fuzz -- --runs N` is the long form.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MSG_TYPE, REGISTRY, encodeMessage } from '../src/core/wire/index.js';
+import { GENERATORS, TARGETS, fuzzTarget, lengthFields, mutate } from '../bench/fuzz.js';
+
+const SEED = 20260325;
+const RUNS = 400;
+
+test('every registered message type has a fuzz generator', () => {
+  assert.deepEqual(Object.keys(GENERATORS).sort(), Object.keys(MSG_TYPE).sort());
+  assert.deepEqual([...REGISTRY.keys()].sort((a, b) => a - b), Object.values(MSG_TYPE).sort((a, b) => a - b));
+});
+
+test('length fields are found where the layout puts them', () => {
+  const ps = encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(1, 2, 3), extension: [{ type: 5n, value: Uint8Array.of(9) }] });
+  assert.deepEqual(lengthFields(ps), { u16: [2], tlvLengths: [8] });
+  const init = encodeMessage({ type: 16, name: 'init', globalFeatures: Uint8Array.of(2), features: Uint8Array.of(8, 0) });
+  assert.deepEqual(lengthFields(init), { u16: [2, 5], tlvLengths: [] });
+  // Setting peer_storage's length to 0 leaves 3 bytes where a TLV stream must stand.
+  assert.equal(Buffer.from(mutate(ps, { kind: 'length', which: 0, tlv: false, to: 'zero', r: 0 })).toString('hex'), '00070000010203050109');
+  assert.equal(Buffer.from(mutate(ps, { kind: 'truncate', cut: 0 })).toString('hex'), '000700030102030501');
+  assert.equal(Buffer.from(mutate(ps, { kind: 'retype', type: 9 })).toString('hex'), '000900030102030501' + '09');
+});
+
+for (const target of TARGETS) {
+  test(`fuzz ${target.name} (seed ${SEED}): ${target.what}`, () => {
+    const r = fuzzTarget(target, { seed: SEED, runs: RUNS, timeLimitMs: 4000 });
+    assert.ok(r.ok, r.failure);
+    assert.ok(r.inputs > 0);
+    const rejected = Object.values(r.rejected).reduce((a, b) => a + b, 0);
+    assert.equal(r.accepted + rejected, r.inputs);
+  });
+}
