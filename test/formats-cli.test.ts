@@ -1,0 +1,190 @@
+// verify-blob --format cln|ldk|kmp|lnd|auto end to end through the built CLI: exit codes,
+// the printed result, --out, passphrase files, and that no secret reaches the output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getPublicKey } from '@noble/secp256k1';
+import {
+  hex, toHexT, sha256T, cat, be, clnMakeSecretT, bip39SeedT, pathT, H, clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, scbT, modernChanT, ldkHolderT,
+} from './formats-build.js';
+
+const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const seq = (n: number, f: (i: number) => number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => f(i) & 0xff);
+const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+const NODE = hex('022d223620a359a47ff7f7ac447c85c46c923da53389221a0054c11c1e3ca31d59');
+
+function withDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-formats-'));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(dir: string, args: string[]): { status: number | null; out: any; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'verify-blob', '--datadir', dir, ...args], { encoding: 'utf8', input: '', timeout: 30_000 });
+  let out: unknown;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    out = undefined;
+  }
+  return { status: r.status, out, stdout: r.stdout, stderr: r.stderr };
+}
+
+const file = (dir: string, name: string, bytes: Uint8Array | string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, bytes, { mode: 0o600 });
+  return p;
+};
+
+const SCB = scbT(6137, 1n, 1_700_000_000, [
+  modernChanT({ id: 7, cid: seq(32, (i) => 0x11 + i), node: NODE, addr: hex('017f000001b2e3'), txid: seq(32, (i) => i), n: 1, sats: 250_000n, type: hex('1000'), tlvs: hex('050100') }),
+]);
+
+test('cln: a plain hsm_secret opens the blob; the channel list is printed and --out writes the plaintext (0600)', () => {
+  withDir((dir) => {
+    const root = new Uint8Array(32);
+    root.set(enc('lightning-1'));
+    const hsm = file(dir, 'hsm_secret', root);
+    const blob = file(dir, 'blob.bin', clnBlobT(clnMakeSecretT(root, 'scb secret'), seq(24, (i) => i), SCB));
+    const outPath = join(dir, 'scb.bin');
+    const r = run(dir, ['--format', 'cln', '--hsm-secret', hsm, '--file', blob, '--out', outPath]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.out, {
+      valid: true,
+      format: 'cln',
+      plaintext_len: SCB.length,
+      plaintext_sha256: toHexT(sha256T(SCB)),
+      scb_version: '1',
+      scb_timestamp: 1_700_000_000,
+      scb_type: 'with_tlvs',
+      channels: [
+        {
+          id: '7', channel_id: toHexT(seq(32, (i) => 0x11 + i)), peer_id: toHexT(NODE), address: '127.0.0.1:45795',
+          funding_txid: toHexT(seq(32, (i) => 31 - i)), funding_outnum: 1, funding_sat: '250000', channel_type: '1000',
+          tlv_types: [5], opener: 'local',
+        },
+      ],
+      out: outPath,
+    });
+    assert.equal(toHexT(readFileSync(outPath)), toHexT(SCB));
+    assert.equal(statSync(outPath).mode & 0o777, 0o600);
+  });
+});
+
+test('cln: a mnemonic hsm_secret with passphrase reads it from --passphrase-file; a wrong one is bad_secret, exit 1', () => {
+  withDir((dir) => {
+    const seed = bip39SeedT(MNEMONIC, 'correct horse');
+    const hsm = file(dir, 'hsm_secret', cat(sha256T(seed), enc(MNEMONIC)));
+    const blob = toHexT(clnBlobT(clnMakeSecretT(seed, 'scb secret'), seq(24, (i) => 2 * i), SCB));
+    const ok = run(dir, ['--format', 'cln', '--hsm-secret', hsm, '--passphrase-file', file(dir, 'pass', 'correct horse\n'), blob]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.out.valid, true);
+    const bad = run(dir, ['--format', 'cln', '--hsm-secret', hsm, '--passphrase-file', file(dir, 'pass2', 'wrong horse\n'), blob]);
+    assert.equal(bad.status, 1);
+    assert.deepEqual(bad.out, { valid: false, format: 'cln', reason: 'bad_secret', detail: 'wrong passphrase for this hsm_secret' });
+    assert.ok(!bad.stdout.includes('wrong horse') && !bad.stderr.includes('wrong horse'));
+    // No passphrase and no terminal to ask on: a usage error naming the flag.
+    const none = run(dir, ['--format', 'cln', '--hsm-secret', hsm, blob]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /^lnps: this hsm_secret is protected by a passphrase: give it with --passphrase-file F/);
+  });
+});
+
+test('ldk: --ldk-seed opens the blob and lists the channel holders; a wrong seed is auth_failed; the seed is never printed', () => {
+  withDir((dir) => {
+    const seedHex = '01'.repeat(32);
+    const key = pathT(hex(seedHex), [H(6)]);
+    const pt = cat(be(1, 2), ldkHolderT(seq(32, (i) => i), NODE, 42n, enc('monitor')));
+    const blob = toHexT(ldkBlobT(key, seq(32, (i) => 9 * i), pt));
+    const r = run(dir, ['--format', 'ldk', '--ldk-seed', seedHex, blob]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.out, {
+      valid: true, format: 'ldk', plaintext_len: pt.length, plaintext_sha256: toHexT(sha256T(pt)),
+      channels: [{ channel_id: toHexT(seq(32, (i) => i)), peer_id: toHexT(NODE), min_seen_secret: '42', monitor_len: 7, monitor_sha256: toHexT(sha256T(enc('monitor'))) }],
+    });
+    const wrong = run(dir, ['--format', 'ldk', '--ldk-seed', '02'.repeat(32), blob]);
+    assert.equal(wrong.status, 1);
+    assert.deepEqual(wrong.out, { valid: false, format: 'ldk', reason: 'auth_failed' });
+    for (const x of [r, wrong]) assert.ok(!x.stdout.includes('0101010101') && !x.stderr.includes('0101010101'));
+    const empty = run(dir, ['--format', 'ldk', '--ldk-seed', seedHex, '']);
+    assert.deepEqual([empty.status, empty.out], [1, { valid: false, format: 'ldk', reason: 'empty' }]);
+  });
+});
+
+test('kmp: --kmp-seed follows --network (m/50\'/0\' mainnet, m/48\'/0\' testnet); --kmp-node-key works alone', () => {
+  withDir((dir) => {
+    const seed = bip39SeedT(MNEMONIC);
+    const testKey = pathT(seed, [H(48), H(0)]);
+    const pt = enc('phoenix peer storage');
+    const blob = toHexT(kmpBlobT(testKey, 5, pt));
+    const t = run(dir, ['--format', 'kmp', '--network', 'testnet', '--kmp-seed', toHexT(seed), blob]);
+    assert.equal(t.status, 0, t.stderr);
+    assert.deepEqual(t.out, { valid: true, format: 'kmp', plaintext_len: pt.length, plaintext_sha256: toHexT(sha256T(pt)), version: 5 });
+    const m = run(dir, ['--format', 'kmp', '--kmp-seed', toHexT(seed), blob]);
+    assert.deepEqual([m.status, m.out.reason], [1, 'auth_failed']);
+    const k = run(dir, ['--format', 'kmp', '--kmp-node-key', toHexT(testKey), blob]);
+    assert.deepEqual([k.status, k.out.valid], [0, true]);
+    const v = run(dir, ['--format', 'kmp', '--kmp-node-key', toHexT(testKey), '06' + blob.slice(2)]);
+    assert.deepEqual([v.status, v.out], [1, { valid: false, format: 'kmp', reason: 'unknown_version', version: 6 }]);
+  });
+});
+
+test('lnd (experimental): --lnd-seed with --lnd-coin opens a fully padded blob', () => {
+  withDir((dir) => {
+    const entropy = seq(16, (i) => 0x42 + i);
+    const key = sha256T(getPublicKey(pathT(entropy, [H(1017), H(0), H(7), 0, 0]), true));
+    const blob = lndBlobT(key, seq(24, (i) => 0x70 + i), enc('backup'));
+    const r = run(dir, ['--format', 'lnd', '--lnd-coin', '0', '--lnd-seed', toHexT(entropy), '--file', file(dir, 'b', blob)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.out, {
+      valid: true, format: 'lnd', plaintext_len: 65491, plaintext_sha256: toHexT(sha256T(cat(enc('backup'), new Uint8Array(65491 - 6)))),
+      experimental: true, trailing_zero_bytes: 65485,
+    });
+    const testnet = run(dir, ['--format', 'lnd', '--network', 'testnet', '--lnd-seed', toHexT(entropy), '--file', join(dir, 'b')]);
+    assert.deepEqual([testnet.status, testnet.out], [1, { valid: false, format: 'lnd', reason: 'auth_failed', experimental: true }]);
+  });
+});
+
+test('auto: every format the secrets allow is tried; the one that opens is named, else each reason is listed', () => {
+  withDir((dir) => {
+    const root = new Uint8Array(32).fill(7);
+    const hsm = file(dir, 'hsm_secret', root);
+    const key = pathT(new Uint8Array(32).fill(3), [H(6)]);
+    const blob = toHexT(ldkBlobT(key, seq(32, () => 1), be(0, 2)));
+    const r = run(dir, ['--format', 'auto', '--hsm-secret', hsm, '--ldk-seed', '03'.repeat(32), blob]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.out.format, 'ldk');
+    assert.deepEqual(r.out.channels, []);
+    const miss = run(dir, ['--format', 'auto', '--hsm-secret', hsm, '--ldk-seed', '04'.repeat(32), blob]);
+    assert.equal(miss.status, 1);
+    assert.deepEqual(miss.out, { valid: false, format: 'auto', reason: 'auth_failed', tried: [{ format: 'cln', reason: 'auth_failed' }, { format: 'ldk', reason: 'auth_failed' }] });
+  });
+});
+
+test('flags: a missing or doubled secret is a usage error (exit 2), an unreadable file exit 3, each one line', () => {
+  withDir((dir) => {
+    const cases: [string[], number, RegExp][] = [
+      [['--format', 'cln', '00'], 2, /^lnps: --format cln needs --hsm-secret FILE/],
+      [['--format', 'auto', '00'], 2, /^lnps: --format auto needs at least one secret/],
+      [['--format', 'kmp', '--kmp-node-key', '11'.repeat(32), '--kmp-seed', '22'.repeat(64), '00'], 2, /^lnps: give --kmp-node-key or --kmp-seed, not both/],
+      [['--format', 'ldk', '--ldk-seed', 'xyz', '00'], 2, /^lnps: --ldk-seed must be 64 hex digits, got 3 characters with non-hex ones/],
+      [['--format', 'ldk', '--kmp-node-key', '11'.repeat(32), '00'], 2, /^lnps: --kmp-node-key is a secret for --format kmp \(or auto\), not --format ldk/],
+      [['--format', 'cln', '--hsm-secret', join(dir, 'missing'), '00'], 3, /^lnps: cannot read hsm_secret .*missing: no such file/],
+    ];
+    for (const [args, status, msg] of cases) {
+      const r = run(dir, args);
+      assert.equal(r.status, status, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, msg);
+      assert.ok(!r.stderr.includes('1111111111'), 'a secret reached stderr');
+    }
+  });
+});
