@@ -144,6 +144,17 @@ test('an unknown odd type is ignored; an unknown even type gets a warning and cl
   assert.equal(await peer.closed, 'unknown even message type 32770');
 });
 
+test('messages the BOLTs define but lnps does not use (gossip, channel) are ignored, even ones included', async () => {
+  const { peer, r } = await startPair(settings());
+  await r.send(Uint8Array.of(0x01, 0x02, 0, 0, 0)); // 258 channel_update (even)
+  await r.send(Uint8Array.of(0x00, 0x88, 1)); // 136 channel_reestablish (even)
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 2, ignored: new Uint8Array(0) }));
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'pong');
+  assert.equal(peer.state, 'active');
+  peer.close('done');
+});
+
 test('a malformed known message (truncated peer_storage) gets a warning and closes', async () => {
   const { peer, r } = await startPair(settings({ provideStorage: true }));
   await r.send(Uint8Array.of(0, 7, 0, 10, 1, 2)); // says 10 bytes, has 2

@@ -169,9 +169,16 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
   assert.equal(statSync(own.path).mode & 0o777, 0o600);
   assert.throws(() => newBackup(own, key, { plaintext: Uint8Array.of(9), seq: 100n }, 0), (e: unknown) => e instanceof InputError && e.code === 'stale_seq');
   assert.throws(() => newBackup(own, key, { plaintext: new Uint8Array(65449) }, 0), (e: unknown) => e instanceof InputError && e.code === 'too_large');
+  // Without --seq: the time in ms, or one more than the newest when the clock is behind it.
+  const b2 = newBackup(own, key, { plaintext: Uint8Array.of(9), pad: 'none' }, 50);
+  assert.equal(b2.seq, 101n);
+  const b3 = newBackup(own, key, { plaintext: Uint8Array.of(9), pad: 'none' }, 5000);
+  assert.equal(b3.seq, 5000n);
+  const b4 = newBackup(own, key, { plaintext: Uint8Array.of(9), pad: 'none', seq: 5100n }, 0);
+  assert.equal(b4.seq, 5100n);
   const reread = new OwnBackupFile(netDir, key).load()!;
-  assert.equal(reread.seq, 100n);
-  assert.deepEqual(reread.sealed, b1.sealed);
+  assert.equal(reread.seq, 5100n);
+  assert.deepEqual(reread.sealed, b4.sealed);
   assert.throws(() => new OwnBackupFile(netDir, otherKey).load(), (e: unknown) => e instanceof StoreError && e.code === 'corrupt');
 
   const store = await LnpsStore.open(new MemoryKv());

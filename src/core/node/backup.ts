@@ -22,7 +22,9 @@ export function newBackup(own: OwnBackupFile, key: SealKey, p: NewBackupParams, 
   if (p.plaintext.length > MAX_PLAINTEXT)
     throw new InputError(`the backup is ${p.plaintext.length} bytes; one sealed blob holds at most ${MAX_PLAINTEXT} bytes: nothing was sent`, 'too_large');
   const current = own.load();
-  const seq = p.seq ?? BigInt(now);
+  // The default is the time in ms; two backups within one ms (or a clock set back) still get
+  // increasing seqs.
+  const seq = p.seq ?? (current !== undefined && BigInt(now) <= current.seq ? current.seq + 1n : BigInt(now));
   if (current !== undefined && seq <= current.seq)
     throw new InputError(`seq ${seq} is not newer than the current backup's seq ${current.seq}: give a larger --seq`, 'stale_seq');
   const sealed = seal(p.plaintext, { seq, key, pad: p.pad ?? 'full' });

@@ -10,6 +10,24 @@ import { peerStorageRetrieval } from '../wire/peer-storage-retrieval.js';
 import { featureBits } from '../wire/features.js';
 import type { NodeCodec, NodeMsg } from './types.js';
 
+/**
+ * Message types the BOLTs define that lnps does not act on (channel, update and gossip
+ * messages). They are not "unknown" in BOLT #1's sense: a Lightning peer may send them in good
+ * faith (gossip in particular), so they are ignored rather than failing the connection.
+ */
+export const BOLT_TYPES: ReadonlyMap<number, string> = new Map([
+  [2, 'stfu'],
+  [32, 'open_channel'], [33, 'accept_channel'], [34, 'funding_created'], [35, 'funding_signed'], [36, 'channel_ready'],
+  [38, 'shutdown'], [39, 'closing_signed'], [40, 'closing_complete'], [41, 'closing_sig'],
+  [64, 'open_channel2'], [65, 'accept_channel2'], [66, 'tx_add_input'], [67, 'tx_add_output'], [68, 'tx_remove_input'],
+  [69, 'tx_remove_output'], [70, 'tx_complete'], [71, 'tx_signatures'], [72, 'tx_init_rbf'], [73, 'tx_ack_rbf'], [74, 'tx_abort'],
+  [128, 'update_add_htlc'], [130, 'update_fulfill_htlc'], [131, 'update_fail_htlc'], [132, 'commitment_signed'],
+  [133, 'revoke_and_ack'], [134, 'update_fee'], [135, 'update_fail_malformed_htlc'], [136, 'channel_reestablish'],
+  [256, 'channel_announcement'], [257, 'node_announcement'], [258, 'channel_update'], [259, 'announcement_signatures'],
+  [261, 'query_short_channel_ids'], [262, 'reply_short_channel_ids_end'], [263, 'query_channel_range'],
+  [264, 'reply_channel_range'], [265, 'gossip_timestamp_filter'],
+]);
+
 /** Text a peer sent in a warning or error, printable and bounded for a log line. */
 function peerText(data: Uint8Array): string {
   const s = new TextDecoder('utf-8', { fatal: false }).decode(data.subarray(0, 300));
@@ -35,8 +53,10 @@ export const wireCodec: NodeCodec = {
         return { kind: 'warning', text: peerText(m.data) };
       case 'error':
         return { kind: 'error', text: peerText(m.data) };
-      case 'unknown':
-        return { kind: 'unknown', type: m.type };
+      case 'unknown': {
+        const name = BOLT_TYPES.get(m.type);
+        return name !== undefined ? { kind: 'other', type: m.type, name } : { kind: 'unknown', type: m.type };
+      }
       default:
         return { kind: 'other', type: (m as { type: number }).type, name: (m as { name: string }).name };
     }
