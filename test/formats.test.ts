@@ -356,3 +356,30 @@ test('auto: tries every format the secrets allow and names the one that opened; 
   assert.equal(miss.result, undefined);
   assert.deepEqual(miss.tried.map((t) => t.reason), ['too_short', 'too_short', 'too_short', 'too_short']);
 });
+
+// ---- totality on hostile bytes -------------------------------------------------------------
+
+test('decoders and openers are total: arbitrary bytes give DecodeError or an invalid result, nothing else', async () => {
+  const fc = (await import('fast-check')).default;
+  const { decodeStaticChanBackup, decodeMonitorHolders } = await import('../src/core/backup/formats/index.js');
+  const { DecodeError } = await import('../src/core/errors.js');
+  const key = new Uint8Array(32).fill(9);
+  // Prefixes that reach deep into each layout, so the fields after the header are exercised.
+  const scbPrefix = fc.constantFrom(hex('17f9'), hex('17f7'), hex('17f90000000000000001000000010001'), new Uint8Array(0));
+  fc.assert(
+    fc.property(scbPrefix, fc.uint8Array({ maxLength: 400 }), (p, tail) => {
+      for (const decode of [decodeStaticChanBackup, decodeMonitorHolders]) {
+        try {
+          decode(cat(p, tail));
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+        }
+      }
+      const b = cat(p, tail);
+      for (const r of [openClnBlob(b, key), openLdkBlob(b, key), openKmpBlob(b, key), openLndBlob(b, key)]) assert.equal(r.valid, false);
+    }),
+    { numRuns: 300, seed: 8 },
+  );
+  // A holder count far beyond the bytes present is refused before any loop runs.
+  assert.throws(() => decodeMonitorHolders(hex('ffff00000000ffffffff')), { name: 'DecodeError', code: 'too_large' });
+});
