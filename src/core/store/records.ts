@@ -11,6 +11,9 @@
 //   'r' peer(33)                what that peer gave back, and its status   (consumer side)
 //   'R' peer(33)                newest valid blob that peer gave back      (consumer side)
 //   'x' backup_id(16) index(1)  placement of one shard of a striped backup (consumer side)
+//   'X' seq(8) backup_id(16) i  one version of our striped backup: i = 0xff its header, else
+//                               shard i's placement (consumer side; src/core/node/stripe-store.ts)
+//   'Y' seq(8) backup_id(16) i  sealed shard i of that version, kept to resend or move it
 import { DecodeError } from '../errors.js';
 import { enumOf, fixed, optional, record, u16, u32, u53, u64, u8, varbytes, type RecordCodec } from './codec.js';
 
@@ -28,6 +31,8 @@ export const PREFIX = {
   retrieved: 0x72, // 'r'
   retrievedBlob: 0x52, // 'R'
   placement: 0x78, // 'x'
+  stripeVersion: 0x58, // 'X'
+  stripeShard: 0x59, // 'Y'
 } as const;
 
 export const KEY_SCHEMA = Uint8Array.of(PREFIX.schema);
