@@ -184,3 +184,29 @@ test('prunable(height, now) lists only peers retention lets go, never one with a
   await provider.flush();
   assert.deepEqual((await list()).sort(), [toHex(pk(1)), toHex(pk(2))].sort());
 });
+
+test('a write still in flight: retrieval serves its blob, and flush() waits for it before writing newer ones', async () => {
+  const kv = new MemoryKv();
+  const store = await LnpsStore.open(kv);
+  const clock = new ManualClock();
+  const provider = new Provider(store, providerSettings({ policy: 'any', cooldownMs: 100 }), { clock });
+  await provider.receive(pk(1), Uint8Array.of(1));
+  await provider.receive(pk(1), Uint8Array.of(2));
+  // Hold the next database write until released, as a slow disk would.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const batch = kv.batch.bind(kv);
+  kv.batch = async (ops) => {
+    await gate;
+    return batch(ops);
+  };
+  await clock.advance(100); // the cooldown ends: blob 2 is being written
+  assert.deepEqual((await store.peerBlob(pk(1)))!.blob, Uint8Array.of(1));
+  assert.deepEqual(await provider.retrieval(pk(1)), Uint8Array.of(2));
+  await provider.receive(pk(1), Uint8Array.of(3));
+  const flushed = provider.flush();
+  setTimeout(release, 5);
+  await flushed;
+  assert.deepEqual((await store.peerBlob(pk(1)))!.blob, Uint8Array.of(3));
+  assert.deepEqual(await provider.retrieval(pk(1)), Uint8Array.of(3));
+});

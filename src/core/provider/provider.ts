@@ -19,6 +19,8 @@ interface PeerState {
   lastWriteAt: number;
   /** The newest blob received inside the cooldown, not yet written. */
   pending: { blob: Uint8Array; at: number } | undefined;
+  /** The blob being written right now: still the newest for retrieval until the write lands. */
+  writing: Uint8Array | undefined;
   timer: unknown;
 }
 
@@ -36,6 +38,8 @@ export class Provider {
   /** Admission (policy, quota, first write) runs one peer at a time, so two new peers cannot both take the last slot. */
   private admission: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Writes started by cooldown timers and not finished: flush() waits for them. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     readonly store: LnpsStore,
@@ -96,13 +100,15 @@ export class Provider {
       if (t.bytes + blob.length > this.settings.maxBytes)
         return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'quota_bytes', detail: `holding ${t.bytes} bytes; this blob would pass the ${this.settings.maxBytes}-byte limit` };
     }
-    const state: PeerState = { lastWriteAt: now, pending: undefined, timer: undefined };
+    const state: PeerState = { lastWriteAt: now, pending: undefined, writing: blob, timer: undefined };
     this.state.set(hex, state);
     try {
-      const meta = await this.store.putPeerBlob(peer, blob, now);
+      const meta = await this.track(this.store.putPeerBlob(peer, blob, now));
+      state.writing = undefined;
       this.armExpiry(hex, peer, state);
       return { status: 'stored', peer: hex, blob_len: blob.length, update_count: meta.update_count };
     } catch (e) {
+      state.writing = undefined;
       if (state.pending === undefined) this.state.delete(hex);
       else this.armExpiry(hex, peer, state);
       throw e;
@@ -116,6 +122,13 @@ export class Provider {
     st.timer = this.clock.setTimeout(() => void this.cooldownEnded(hex, peer), delay);
   }
 
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
   private async cooldownEnded(hex: string, peer: Uint8Array): Promise<void> {
     const st = this.state.get(hex);
     if (!st) return;
@@ -126,10 +139,13 @@ export class Provider {
       return;
     }
     st.pending = undefined;
+    st.writing = p.blob;
     st.lastWriteAt = this.clock.now();
     try {
-      await this.store.putPeerBlob(peer, p.blob, p.at);
+      await this.track(this.store.putPeerBlob(peer, p.blob, p.at));
+      st.writing = undefined;
     } catch (e) {
+      st.writing = undefined;
       // Never drop the newest blob: keep it (unless a newer one came meanwhile) and retry.
       if (st.pending === undefined) st.pending = p;
       this.onError(e, hex);
@@ -140,7 +156,8 @@ export class Provider {
   /** BOLT #1 `peer_storage_retrieval` "MUST include the last blob it stored": pending first, else stored. */
   async retrieval(peer: Uint8Array): Promise<Uint8Array | undefined> {
     const st = this.state.get(toHex(peer));
-    if (st?.pending) return st.pending.blob;
+    const held = st?.pending?.blob ?? st?.writing;
+    if (held) return held;
     return (await this.store.peerBlob(peer))?.blob;
   }
 
@@ -159,6 +176,8 @@ export class Provider {
   /** Write every pending blob now, in one batch (on shutdown, or before a backup of the store). */
   async flush(): Promise<number> {
     await this.admission;
+    // A write already started must land before the pending ones, so the newest stays on top.
+    for (let i = 0; i < 100 && this.inflight.size > 0; i++) await Promise.allSettled([...this.inflight]);
     const items: { peer: Uint8Array; blob: Uint8Array; now: number; st: PeerState }[] = [];
     for (const [hex, st] of this.state) {
       if (st.timer !== undefined) this.clock.clearTimeout(st.timer);
