@@ -266,3 +266,14 @@ test('session keys never print', () => {
   assert.equal(JSON.stringify({ keys }), '{"keys":"[SessionKeys]"}');
   assert.equal(inspect(keys), '[SessionKeys]');
 });
+
+test('encryptParts() writes the same bytes as encrypt(), small and large, across rotation', () => {
+  const a = vectorEncryptor();
+  const b = vectorEncryptor();
+  const sizes = [0, 5, 4095, 4096, 65535];
+  for (let i = 0; i < 1100; i++) {
+    const m = new Uint8Array(sizes[i % sizes.length]!).fill(i & 255);
+    assert.ok(Buffer.concat(b.encryptParts(m)).equals(a.encrypt(m)), `message ${i}`);
+  }
+  assert.throws(() => b.encryptParts(new Uint8Array(65536)), RangeError);
+});

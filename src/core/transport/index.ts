@@ -27,6 +27,7 @@ export {
   PeerConnection,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_SEND_HIGH_WATER_MARK,
   type ConnectOptions,
   type PeerOptions,
   type PeerConnectionEvents,

@@ -5,8 +5,10 @@
 // `highWaterMark` bytes the socket is paused, so TCP flow control slows a fast sender instead of
 // us buffering without bound. Memory per connection is bounded by about highWaterMark + one
 // frame (65569 bytes) + one socket chunk.
-// Writing: send() resolves once the socket took the bytes; under backpressure it waits for
-// 'drain'. Callers that await each send() therefore never buffer more than one socket buffer.
+// Writing: send() resolves once the socket took the bytes, as long as the socket's write buffer
+// holds at most `sendHighWaterMark` bytes; beyond that it waits for 'drain'. Callers that await
+// each send() therefore never buffer more than sendHighWaterMark + one frame. (The socket's own
+// 16 KiB mark is below one 64 KiB frame, which would make every large send wait a round trip.)
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { abytes } from '../bytes.js';
@@ -26,6 +28,8 @@ import { publicKeyOf } from '../keys.js';
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default cap on decrypted bytes queued for a slow reader before the socket is paused. */
 export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+/** Default bytes the socket may hold unwritten before send() waits for 'drain'. */
+export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
 /** How long close() waits for the other side to finish before destroying the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -36,6 +40,8 @@ export interface PeerOptions {
   timeoutMs?: number;
   /** Decrypted bytes queued before reading from the socket pauses (default 512 KiB). */
   highWaterMark?: number;
+  /** Unwritten bytes the socket may hold before send() waits for 'drain' (default 256 KiB). */
+  sendHighWaterMark?: number;
   /** Tests only: a fixed ephemeral secret for the handshake. */
   ephemeralSecret?: Uint8Array;
 }
@@ -238,6 +244,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   private readonly enc: MessageEncryptor;
   private readonly dec: MessageDecryptor;
   private readonly highWaterMark: number;
+  private readonly sendHighWaterMark: number;
   private queue: Uint8Array[] = [];
   private queueHead = 0;
   private queuedBytes = 0;
@@ -264,6 +271,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`"highWaterMark" expected a positive integer, got ${hwm}`);
     this.highWaterMark = hwm;
+    const shwm = opts.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK;
+    if (!Number.isInteger(shwm) || shwm < 0) throw new RangeError(`"sendHighWaterMark" expected a non-negative integer, got ${shwm}`);
+    // Never below the socket's own mark: then a full buffer always means write() returned false
+    // and a 'drain' will come.
+    this.sendHighWaterMark = Math.max(shwm, socket.writableHighWaterMark);
     this.closedPromise = new Promise((resolve) => this.once('close', () => resolve()));
 
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -299,13 +311,21 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   send(msg: Uint8Array): Promise<void> {
     if (this.closing || this.closedFlag || this.socket.destroyed)
       return Promise.reject(new TransportError('CLOSED', 'cannot send: the connection is closed'));
-    let frame: Buffer;
+    let parts: Buffer[];
     try {
-      frame = this.enc.encrypt(abytes(msg, undefined, 'message'));
+      parts = this.enc.encryptParts(abytes(msg, undefined, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.socket.write(frame)) return Promise.resolve();
+    let ok = true;
+    if (parts.length === 1) ok = this.socket.write(parts[0]!);
+    else {
+      // Corked writes leave as one writev: one frame, one syscall, no copy into a frame buffer.
+      this.socket.cork();
+      for (const p of parts) ok = this.socket.write(p);
+      this.socket.uncork();
+    }
+    if (ok || this.socket.writableLength <= this.sendHighWaterMark) return Promise.resolve();
     return new Promise((resolve, reject) => this.drainers.push({ resolve, reject }));
   }
 

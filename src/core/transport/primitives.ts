@@ -59,6 +59,14 @@ export function sealInto(
   out.set(c.getAuthTag(), offset + body.length);
 }
 
+/** Encrypt with empty AD and return ciphertext and tag as separate buffers (no copy). */
+export function sealParts(key: Uint8Array, n: number, plaintext: Uint8Array): [Buffer, Buffer] {
+  const c = createCipheriv('chacha20-poly1305', key, nonce96(n), { authTagLength: 16 });
+  const body = c.update(plaintext);
+  c.final();
+  return [body, c.getAuthTag()];
+}
+
 /**
  * decryptWithAD(k, n, ad, ciphertext || tag) → plaintext, or undefined when the tag does not
  * verify. The caller picks the error code, since the same check means different things per act.
