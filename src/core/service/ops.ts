@@ -287,16 +287,20 @@ export async function importpeerstorage(ctx: OpContext, params: unknown): Promis
   const rows: ImportRow[] = [];
   const seen = new Map<string, number>();
   const input = createReadStream(path);
+  const fileError = (e: NodeJS.ErrnoException) =>
+    new StoreError('unavailable', `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code}`);
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
-    input.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new StoreError('unavailable', `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code}`)),
-    );
+    input.once('error', (e: NodeJS.ErrnoException) => reject(fileError(e)));
   });
   await opened;
   const lines = createInterface({ input, crlfDelay: Infinity });
+  // A directory opens fine and fails on the first read (EISDIR): that is a file error too.
+  const reading = lines[Symbol.asyncIterator]();
+  const next = () => reading.next().catch((e: NodeJS.ErrnoException) => Promise.reject(typeof e?.code === 'string' ? fileError(e) : e));
   let n = 0;
-  for await (const line of lines) {
+  for (let it = await next(); !it.done; it = await next()) {
+    const line = it.value;
     n++;
     if (line.trim() === '') continue;
     let row: ImportRow;
