@@ -330,6 +330,17 @@ test('serve: control socket 0600, pid file, one node per data directory, clean s
   const lp = await cli(['listpeers', ...d(A.dir)]);
   assert.equal(lp.status, 3);
   assert.equal(lp.stderr, `lnps: no lnps node is running for ${A.dir} (regtest): start one with \`lnps serve\`\n`);
+
+  // A node that crashed leaves its socket and pid file: commands open the database directly,
+  // and a new node starts over them.
+  const crashed = await Serve.start(A.dir);
+  process.kill(crashed.proc.pid!, 'SIGKILL');
+  await crashed.exited;
+  assert.equal(existsSync(sock), true);
+  assert.equal((await cliJson(['getinfo', ...d(A.dir)])).node_running, false);
+  const again = await Serve.start(A.dir);
+  assert.equal(readFileSync(pid, 'utf8').trim(), String(again.proc.pid));
+  assert.equal(await again.stop(), 0);
 });
 
 test('a silent peer is pinged, then dropped', async () => {

@@ -121,18 +121,20 @@ test('control socket: mode 0600, rows stream before the result, errors keep thei
   assert.equal(await connectControl(join(dir, 'stale.sock')), null, 'a stale file is no node');
 });
 
-test('pid file: refuses a live pid, replaces a dead one, removes only its own', () => {
+test('pid file: written 0600, replaced when its process is gone, removed only by its owner', () => {
   const path = join(dir, 'lnps.pid');
   writePidFile(path);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(runningPid(path), process.pid);
-  assert.throws(() => writePidFile(path, process.pid + 1), (e: unknown) => e instanceof StoreError && e.code === 'locked' && e.message.includes(`pid ${process.pid}`));
   removePidFile(path, process.pid + 1);
   assert.equal(runningPid(path), process.pid, 'not ours: kept');
   removePidFile(path);
   assert.equal(runningPid(path), undefined);
-  // A pid that has exited is replaced.
+  // The pid of a process that has exited is not running.
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   writeFileSync(path, dead.stdout + '\n');
+  assert.equal(runningPid(path), undefined);
+  writeFileSync(path, 'garbage\n');
   assert.equal(runningPid(path), undefined);
   writePidFile(path);
   assert.equal(runningPid(path), process.pid);

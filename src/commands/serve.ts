@@ -121,15 +121,23 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
 
   const secret = readNodeKey(paths.keyPath);
-  const running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log });
-
+  // Handlers go in before the node starts: a signal during start-up must still stop it cleanly
+  // (without a handler, node's default would end the process with the database open).
+  let running: Awaited<ReturnType<typeof startNode>> | undefined;
+  let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    void running.stop(`received ${sig}`);
+    signalled ??= sig;
+    if (running) void running.stop(`received ${sig}`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  await running.stopped;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  try {
+    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log });
+    if (signalled) void running.stop(`received ${signalled}`);
+    await running.stopped;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   return undefined;
 }

@@ -1,9 +1,28 @@
-// `<networkDir>/lnps.pid`: which process serves this network's database. Other commands use it
-// to name the running node when the database is locked, and `serve` to refuse a second node.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+// `<networkDir>/lnps.pid`: which process serves this network's database. Other commands name it
+// when the database is locked. It is information, not the lock: the database's own lock and the
+// control socket decide whether a node runs (a pid can outlive its process as a zombie, or be
+// reused after a crash), so the file is simply replaced by the node that holds the database.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { StoreError } from '../errors.js';
 
-/** The pid in the file when that process is still alive, otherwise undefined. */
+/** True when `pid` is a process that has not exited (a zombie has exited). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: alive but owned by another user.
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // Linux: field 3 of /proc/<pid>/stat is the state; Z is a zombie nobody reaped yet.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
+/** The pid in the file when that process is still running, otherwise undefined. */
 export function runningPid(path: string): number | undefined {
   let text: string;
   try {
@@ -13,42 +32,25 @@ export function runningPid(path: string): number | undefined {
   }
   if (!/^\d{1,10}$/.test(text)) return undefined;
   const pid = Number(text);
-  if (pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (e) {
-    // EPERM: alive but owned by another user; still a running process.
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return pid > 0 && alive(pid) ? pid : undefined;
 }
 
-/**
- * Write our pid, refusing when another live process holds the file. A file left by a process
- * that died is replaced.
- */
+/** Write our pid (mode 0600), replacing any file a dead node left. Atomic: write, then rename. */
 export function writePidFile(path: string, pid = process.pid): void {
-  const other = runningPid(path);
-  if (other !== undefined && other !== pid)
-    throw new StoreError('locked', `an lnps node is already running on this data directory and network (pid ${other}); stop it first`);
-  try {
-    unlinkSync(path);
-  } catch {
-    /* none to replace */
-  }
+  const tmp = `${path}.${pid}.tmp`;
   let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    fd = openSync(tmp, 'w', 0o600);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StoreError('locked', `another lnps node started on this data directory at the same time (${path})`);
-    throw new StoreError('unavailable', `cannot write pid file ${path}: ${code}`);
+    throw new StoreError('unavailable', `cannot write pid file ${path}: ${(e as NodeJS.ErrnoException).code}`);
   }
   try {
     writeSync(fd, `${pid}\n`);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  renameSync(tmp, path);
 }
 
 /** Remove the pid file if it is still ours. */

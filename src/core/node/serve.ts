@@ -73,14 +73,14 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   const srvr = log.sub('SRVR');
   const pidFile = pidPath(paths);
 
-  // One node per data directory and network: the pid file and a live control socket say so.
-  const other = runningPid(pidFile);
-  if (other !== undefined && other !== process.pid)
-    throw new StoreError('locked', `an lnps node is already running on ${paths.datadir} (${paths.network}), pid ${other}`);
+  // One node per data directory and network: a node answering on the control socket says so
+  // (and the database lock below would refuse a second one anyway).
   const live = await connectControl(paths.socketPath, 2000).catch(() => null);
   if (live) {
+    const who = (await live.call('ping').catch(() => undefined)) as { pid?: number } | undefined;
     live.close();
-    throw new StoreError('locked', `an lnps node is already answering on ${paths.socketPath}`);
+    const pid = who?.pid ?? runningPid(pidFile);
+    throw new StoreError('locked', `an lnps node is already running on ${paths.datadir} (${paths.network})${pid !== undefined ? `, pid ${pid}` : ''}`);
   }
 
   makePrivateDir(paths.networkDir);
