@@ -180,8 +180,15 @@ export async function connectPeer(opts: ConnectOptions): Promise<PeerConnection>
  * untouched.
  */
 export async function acceptPeer(socket: Socket, opts: PeerOptions): Promise<PeerConnection> {
-  const timeoutMs = checkTimeout(opts.timeoutMs);
-  const hs = new ResponderHandshake(opts);
+  let timeoutMs: number;
+  let hs: ResponderHandshake;
+  try {
+    timeoutMs = checkTimeout(opts.timeoutMs);
+    hs = new ResponderHandshake(opts);
+  } catch (err) {
+    socket.destroy(); // our misuse must not leave a stranger's socket open
+    throw err;
+  }
   socket.setNoDelay(true);
   let result: HandshakeResult | undefined;
   const where = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
