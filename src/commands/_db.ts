@@ -101,16 +101,24 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
   let n = 0;
   if (format === 'json') {
     const open = `{\n  ${JSON.stringify(key)}: [`;
+    // Rows already follow the output contract (hex strings, numbers), so no replacer is
+    // needed; they are gathered into chunks of about 64 KiB, one write each.
+    let buf = '';
     return {
       async row(row) {
-        const line = (n++ === 0 ? open + '\n    ' : ',\n    ') + JSON.stringify(row, jsonReplacer);
-        const w = writeOut(line);
-        if (w) await w;
+        buf += (n++ === 0 ? open + '\n    ' : ',\n    ') + JSON.stringify(row);
+        if (buf.length >= 65536) {
+          const chunk = buf;
+          buf = '';
+          const w = writeOut(chunk);
+          if (w) await w;
+        }
       },
       async finish(extra = {}) {
         let tail = n === 0 ? open + ']' : '\n  ]';
         for (const [k, v] of Object.entries(extra)) tail += `,\n  ${JSON.stringify(k)}: ${JSON.stringify(v, jsonReplacer)}`;
-        await writeOut(tail + '\n}\n');
+        await writeOut(buf + tail + '\n}\n');
+        buf = '';
       },
     };
   }
@@ -120,6 +128,7 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
     return c.align === 'right' ? s.padStart(c.width) : s.padEnd(c.width);
   };
   let headerDone = false;
+  let buf = '';
   const header = async () => {
     if (headerDone) return;
     headerDone = true;
@@ -129,11 +138,18 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
     async row(row) {
       await header();
       n++;
-      const w = writeOut(columns.map((c) => cell(row[c.key], c)).join('  ').trimEnd() + '\n');
-      if (w) await w;
+      buf += columns.map((c) => cell(row[c.key], c)).join('  ').trimEnd() + '\n';
+      if (buf.length >= 65536) {
+        const chunk = buf;
+        buf = '';
+        const w = writeOut(chunk);
+        if (w) await w;
+      }
     },
     async finish(extra = {}) {
       await header();
+      if (buf !== '') await writeOut(buf);
+      buf = '';
       const parts = Object.entries(extra)
         .filter(([, v]) => v !== null && v !== undefined)
         .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v, jsonReplacer) : String(v)}`);
