@@ -1,5 +1,15 @@
 // BOLT #8 transport: the handshake, the encrypted message stream and the socket layer.
 // It moves bytes only; it knows no message types (the wire layer decodes what read() returns).
+//
+// Outbound:
+//   const conn = await connectPeer({ host, port, localSecret, remotePubkey, timeoutMs: 10_000 });
+// Inbound (one failed handshake rejects for that socket only):
+//   net.createServer((socket) => acceptPeer(socket, { localSecret }).then(onPeer, onHandshakeError));
+// Then, on either side:
+//   conn.on('close', (reason) => ...);           // once; reason undefined on a clean close
+//   await conn.send(bytes);                       // <= 65535 bytes; await it (backpressure)
+//   for await (const msg of conn) { ... }         // whole messages; ends when the connection closes
+//   await conn.close();  /  conn.destroy(reason);
 export { TransportError, type TransportErrorCode } from './errors.js';
 export {
   InitiatorHandshake,
