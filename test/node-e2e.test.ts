@@ -72,6 +72,10 @@ test('two nodes: store, disconnect, reconnect and the blob comes back; the provi
     assert.equal(peers.peers.length, 1);
     assert.equal(peers.peers[0].retrieval_status, 'confirmed');
     assert.equal(peers.peers[0].retrieval_seq, '1000');
+    const stranger = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'; // G: on the curve, never connected
+    const nc = await cli(['disconnect', stranger, ...d(B.dir)]);
+    assert.equal(nc.status, 1);
+    assert.equal(nc.stderr, `lnps: not connected to ${stranger}: see \`lnps listpeers\`\n`);
   } finally {
     await a.stop();
     await b.stop();

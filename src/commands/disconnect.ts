@@ -9,7 +9,7 @@ import { action, examples, globals } from './_common.js';
 export function register(program: Command): void {
   program
     .command('disconnect')
-    .description('Close the running node\'s connection to a peer (exit 3 when not connected)')
+    .description('Close the running node\'s connection to a peer (exit 1 when not connected)')
     .argument('<pubkey>', "the peer's node public key (66 hex digits)")
     .addHelpText('after', examples('lnps disconnect 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619'))
     .action(

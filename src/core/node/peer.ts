@@ -242,7 +242,10 @@ export class Peer {
           const out = await provider.receive(this.pubkey, msg.blob, this.deps.now());
           const why = out.detail ?? out.reason;
           const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
+          // A write is worth a line; a blob held behind the cooldown is not (a flood would
+          // fill the log), and a refusal is the operator's business.
           if (out.status === 'refused') log.warn(line);
+          else if (out.status === 'stored') log.info(line);
           else log.debug(line);
         } catch (e) {
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);

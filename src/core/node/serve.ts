@@ -3,7 +3,7 @@
 // config file, handles signals and prints nothing itself; the log sink is the only output.
 import type { Socket } from 'node:net';
 import { toHex } from '../bytes.js';
-import { StoreError, UsageError } from '../errors.js';
+import { InputError, StoreError, UsageError } from '../errors.js';
 import { parsePubkey, publicKeyOf } from '../keys.js';
 import { makePrivateDir, type NodePaths } from '../datadir.js';
 import { deriveSealKey, type SealKey } from '../backup/seal.js';
@@ -153,7 +153,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       }
       case 'disconnect': {
         const pk = parsePubkey(String(params.peer ?? ''), 'peer');
-        if (!node.disconnect(pk)) throw new StoreError('unavailable', `not connected to ${toHex(pk)}`);
+        if (!node.disconnect(pk)) throw new InputError(`not connected to ${toHex(pk)}: see \`lnps listpeers\``, 'not_connected');
         return { peer: toHex(pk), disconnected: true };
       }
       case 'listpeers':
@@ -161,7 +161,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       case 'backup': {
         const p = backupParams(params);
         const only = p.peer !== undefined ? parsePubkey(p.peer, '--peer') : undefined;
-        if (only && !node.peer(only)) throw new StoreError('unavailable', `not connected to ${toHex(only)}: run \`lnps connect\` first`);
+        if (only && !node.peer(only)) throw new InputError(`not connected to ${toHex(only)}: run \`lnps connect\` first`, 'not_connected');
         const b = newBackup(own, sealKey, p, Date.now());
         log.sub('BKUP').info(`new backup seq ${b.seq} (${b.sealed.length} bytes sealed)`);
         const placed = (await node.placeBackup()).filter((r) => !only || r.peer === toHex(only));
