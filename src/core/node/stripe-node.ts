@@ -132,6 +132,8 @@ export class StripeKeeper {
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Backups and timer passes run one at a time: each reads the current version, then changes it. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: KeeperDeps) {
     this.startedAt = d.now();
@@ -150,7 +152,17 @@ export class StripeKeeper {
    * A new k-of-n backup: choose n storage peers, seal, record, and send each its shard (a
    * peer still inside its retrieval wait gets it when the wait ends).
    */
-  async backup(p: StripeParams): Promise<{ version: StripeVersion; placed: PlacedShard[] }> {
+  backup(p: StripeParams): Promise<{ version: StripeVersion; placed: PlacedShard[] }> {
+    return this.serial(() => this.backupNow(p));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async backupNow(p: StripeParams): Promise<{ version: StripeVersion; placed: PlacedShard[] }> {
     const newest = await this.newestSeq();
     if (newest !== undefined && p.seq <= newest)
       throw new InputError(`seq ${p.seq} is not newer than the current backup's seq ${newest}: give a larger --seq`, 'stale_seq');
@@ -195,7 +207,7 @@ export class StripeKeeper {
   /** One pass of the move timer: move shards of holders away too long, or re-stripe. */
   tick(): Promise<Plan | undefined> {
     if (this.running) return this.running as Promise<Plan | undefined>;
-    const run = this.maintain().finally(() => (this.running = undefined));
+    const run = this.serial(() => this.maintain()).finally(() => (this.running = undefined));
     this.running = run;
     return run;
   }
