@@ -190,6 +190,6 @@ test('decode loads neither classic-level, secp256k1 nor chalk', () => {
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(reg).href, BIN, 'decode', INIT_43_MAINNET], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
   const loaded = readFileSync(log, 'utf8');
-  assert.match(loaded, /core\/wire\/init\.js/);
+  assert.match(loaded, /core\/wire\/registry\.js/);
   assert.doesNotMatch(loaded, /classic-level|secp256k1|chalk/);
 });

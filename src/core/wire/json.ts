@@ -3,11 +3,9 @@
 // strings. messageFromJson(messageToJson(m)) encodes to the same bytes as m.
 import { fromHex, toHex } from '../bytes.js';
 import { InputError } from '../errors.js';
-import { chainHashByName, chainName } from './chains.js';
 import { encodeFeatures, featureBits, featureName, minimalFeatureLength } from './features.js';
-import { describeAddress } from './init.js';
-import { MSG_ALIASES, MSG_TYPE, REGISTRY, type KnownName, type Message } from './registry.js';
-import type { TlvRecord } from './tlv.js';
+import type { TlvRecord } from './codec.js';
+import { MSG_ALIASES, MSG_TYPE, REGISTRY, chainHashByName, chainName, describeAddress, type KnownName, type Message } from './registry.js';
 
 export type JsonObject = Record<string, unknown>;
 
