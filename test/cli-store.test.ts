@@ -23,6 +23,8 @@ function withDir(fn: (dir: string, run: (...args: string[]) => { status: number 
     const dir = mkdtempSync(join(tmpdir(), 'lnps-cli-store-'));
     const run = (...args: string[]) => {
       const r = spawnSync(process.execPath, [BIN, ...args, '--datadir', dir, '--network', 'regtest'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+      // Exit 70 is a bug in lnps: fail with its message rather than a bare status mismatch.
+      if (r.status === 70) throw new Error(`lnps ${args.join(' ')}: internal error: ${r.stderr}`);
       return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
     };
     try {
