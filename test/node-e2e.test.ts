@@ -14,7 +14,7 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const d = (dir: string) => ['--datadir', dir, ...NET];
 
 /** Poll until `fn` returns a truthy value (bounded). */
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 8000): Promise<T> {
+async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connectPeer, type PeerConnection } from '../src/core/transport/index.js';
-import { decodeMessage, encodeMessage, type Message } from '../src/core/wire/registry.js';
-import { initMessage } from '../src/core/wire/init.js';
-import { CHAIN_HASH } from '../src/core/wire/chains.js';
+import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage, type Message } from '../src/core/wire/registry.js';
 import { publicKeyOf } from '../src/core/keys.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));

@@ -6,9 +6,7 @@ import { Peer, type PeerSettings } from '../src/core/node/peer.js';
 import { wireCodec } from '../src/core/node/codec.js';
 import { Logger } from '../src/core/node/log.js';
 import type { ConsumerPort, MessageConn, OwnBlob, ProviderPort } from '../src/core/node/types.js';
-import { decodeMessage, encodeMessage } from '../src/core/wire/registry.js';
-import { initMessage } from '../src/core/wire/init.js';
-import { CHAIN_HASH } from '../src/core/wire/chains.js';
+import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage } from '../src/core/wire/registry.js';
 import { toHex } from '../src/core/bytes.js';
 
 class Queue {
@@ -252,6 +250,20 @@ test('consumer: a peer that does not store gets nothing', async () => {
   const { peer, r } = await startPair(settings({ retrievalTimeoutMs: 50 }), { consumer }, []);
   assert.equal(await r.next(200), 'timeout');
   assert.deepEqual(sent, []);
+  peer.close('done');
+});
+
+test('consumer: only the first retrieval of a connection is judged; warnings stop being logged after ten', async () => {
+  let judged = 0;
+  const { consumer } = fakeConsumer(undefined, () => (judged++, { status: 'confirmed', seq: 1n }));
+  const { peer, r, lines } = await startPair(settings({ retrievalTimeoutMs: 5000 }), { consumer });
+  for (let i = 0; i < 5; i++) await r.send(encodeMessage({ type: 9, name: 'peer_storage_retrieval', blob: Uint8Array.of(i) }));
+  for (let i = 0; i < 30; i++) await r.send(encodeMessage({ type: 1, name: 'warning', channelId: new Uint8Array(32), data: new TextEncoder().encode(`w${i}`) }));
+  await r.send(encodeMessage({ type: 18, name: 'ping', numPongBytes: 0, ignored: new Uint8Array(0) }));
+  await r.next();
+  assert.equal(judged, 1);
+  assert.equal(lines.filter((l) => / sent warning: w\d+$/.test(l)).length, 10);
+  assert.equal(lines.filter((l) => /keeps sending warnings; no more are logged/.test(l)).length, 1);
   peer.close('done');
 });
 

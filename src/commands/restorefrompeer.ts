@@ -35,7 +35,7 @@ export function register(program: Command): void {
           import('../core/node/restore.js'),
           import('../core/node/serve.js'),
           import('../core/node/codec.js'),
-          import('../core/wire/chains.js'),
+          import('../core/wire/registry.js'),
           import('../core/node/log.js'),
         ]);
         const secret = readNodeKey(paths.keyPath);

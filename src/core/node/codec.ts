@@ -1,12 +1,6 @@
 // The node's codec over the wire layer: the one place that turns wire messages into what the
 // peer logic acts on, and back.
-import { decodeMessage, encodeMessage } from '../wire/registry.js';
-import { initMessage } from '../wire/init.js';
-import { ping } from '../wire/ping.js';
-import { pong } from '../wire/pong.js';
-import { warningMessage } from '../wire/warning.js';
-import { peerStorage } from '../wire/peer-storage.js';
-import { peerStorageRetrieval } from '../wire/peer-storage-retrieval.js';
+import { decodeMessage, encodeMessage, initMessage, peerStorage, peerStorageRetrieval, ping, pong, warningMessage } from '../wire/registry.js';
 import { featureBits } from '../wire/features.js';
 import type { NodeCodec, NodeMsg } from './types.js';
 

@@ -16,6 +16,9 @@ export const OPTION_PROVIDE_STORAGE_OPTIONAL = 43;
 /** BOLT #1: a ping asking for this many pong bytes or more MUST be ignored. */
 export const PONG_LIMIT = 65532;
 
+/** Warnings from one connection written to the log before the rest are dropped. */
+const MAX_LOGGED_WARNINGS = 10;
+
 export interface PeerSettings {
   chainHash: Uint8Array;
   /** Advertise option_provide_storage and keep peers' blobs. */
@@ -54,6 +57,8 @@ export class Peer {
   blobsReceived = 0;
   closeReason: string | undefined;
   readonly closed: Promise<string>;
+  private retrievalsSeen = 0;
+  private warningsSeen = 0;
 
   private resolveClosed!: (reason: string) => void;
   /** Consumer gate: opens when the peer's retrieval arrived or the wait timed out. */
@@ -255,7 +260,9 @@ export class Peer {
         await this.onRetrieval(msg.blob);
         return;
       case 'warning':
-        log.warn(`${this.label} sent warning: ${msg.text}`);
+        // A peer's text goes to our log: a few lines per connection, not a flood.
+        if (++this.warningsSeen <= MAX_LOGGED_WARNINGS) log.warn(`${this.label} sent warning: ${msg.text}`);
+        else if (this.warningsSeen === MAX_LOGGED_WARNINGS + 1) log.warn(`${this.label} keeps sending warnings; no more are logged for this connection`);
         return;
       case 'error':
         log.warn(`${this.label} sent error: ${msg.text}; closing`);
@@ -283,6 +290,12 @@ export class Peer {
     const { consumer, log, codec } = this.deps;
     if (!consumer) {
       log.debug(`${this.label} sent peer_storage_retrieval (${blob.length} bytes), no consumer`);
+      return;
+    }
+    // The storer sends it once, right after init. Judging more of them would let a peer drive a
+    // verification and a database write per message, so only the first counts.
+    if (this.retrievalsSeen++ > 0) {
+      if (this.retrievalsSeen === 2) log.debug(`${this.label} sent another peer_storage_retrieval on this connection, ignored (and any further)`);
       return;
     }
     const r = await consumer.onRetrieval(this.pubkey, blob, this.deps.now());

@@ -7,7 +7,7 @@ import { InputError, StoreError, UsageError } from '../errors.js';
 import { parsePubkey, publicKeyOf } from '../keys.js';
 import { makePrivateDir, type NodePaths } from '../datadir.js';
 import { deriveSealKey, type SealKey } from '../backup/seal.js';
-import { CHAIN_HASH } from '../wire/chains.js';
+import { CHAIN_HASH } from '../wire/registry.js';
 import { acceptPeer, connectPeer, type PeerConnection } from '../transport/index.js';
 import { openLevelKv } from '../store/level.js';
 import { LnpsStore } from '../store/store.js';
