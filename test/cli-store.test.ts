@@ -92,10 +92,13 @@ test('a database held by another process: exit 3, naming the running node when i
     const r = run('listpeerstorage');
     assert.equal(r.status, 3);
     assert.equal(r.stderr, `lnps: the database at ${join(dir, 'regtest', 'db')} is locked by another process: close it (or stop the lnps node using it) and retry\n`);
-    writeFileSync(join(dir, 'regtest', 'lnps.pid'), '4242\n');
+    // A pid file naming a live process (this test's own) names the node; a stale one does not.
+    writeFileSync(join(dir, 'regtest', 'lnps.pid'), `${process.pid}\n`);
     const r2 = run('getinfo');
     assert.equal(r2.status, 3);
-    assert.match(r2.stderr, /^lnps: the database is held by the running lnps node \(pid 4242\); /);
+    assert.match(r2.stderr, new RegExp(`^lnps: the database is held by the running lnps node \\(pid ${process.pid}\\); `));
+    writeFileSync(join(dir, 'regtest', 'lnps.pid'), '2147483646\n');
+    assert.match(run('getinfo').stderr, /is locked by another process/);
   } finally {
     await kv.close();
   }

@@ -29,14 +29,24 @@ export function levelExists(path: string): boolean {
   return exists(join(path, 'CURRENT'));
 }
 
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists but is not ours. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function lockMessage(path: string, pidFile: string | undefined): string {
   if (pidFile !== undefined) {
     try {
       const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-      if (Number.isSafeInteger(pid) && pid > 0)
+      if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid))
         return `the database is held by the running lnps node (pid ${pid}); stop it, or wait for its control socket to accept commands`;
     } catch {
-      // No pid file: some other process holds the database.
+      // No pid file (or a stale one): some other process holds the database.
     }
   }
   return `the database at ${path} is locked by another process: close it (or stop the lnps node using it) and retry`;
