@@ -154,6 +154,183 @@ export async function cliCrash(command: CrashCommand, opts: CliCrashOptions): Pr
   return report;
 }
 
+// ---- Node crash consistency ----
+
+export interface NodeCrashOptions {
+  rounds: number;
+  seed: number;
+  /** Peers flooding the node in every round. */
+  peers?: number;
+  /** The node's write cooldown. */
+  cooldownMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface NodeCrashReport {
+  seed: number;
+  rounds: number;
+  /** peer_storage messages written to the node's socket over all rounds. */
+  sent: number;
+  /** Checks of "last update older than the cooldown: its newest blob is stored" that applied. */
+  settledChecks: number;
+  /** Peers whose stored blob was the newest they sent (settled or not). */
+  newestStored: number;
+  failures: string[];
+}
+
+/**
+ * Slack on top of the cooldown for "older than the cooldown before the kill": the time for the
+ * node to read a message off loopback and for its write to reach the database.
+ */
+export const SETTLE_SLACK_MS = 250;
+
+interface PeerTrack {
+  secret: Uint8Array;
+  pubkey: string;
+  /** Every blob this peer ever sent (hex), to any incarnation of the node. */
+  everSent: Set<string>;
+  /** What the database held for it after the last verified round. */
+  stored: string | undefined;
+}
+
+/** What the database holds, read with lnps's own store code (so "the database opens" means it). */
+async function readStore(datadir: string): Promise<{ blobs: Map<string, string>; totals: { peers: number; bytes: number; channels: number }; height: number | undefined }> {
+  const { openLevelKv } = await import('../src/core/store/level.js');
+  const { LnpsStore } = await import('../src/core/store/store.js');
+  const kv = await openLevelKv(join(datadir, 'regtest', 'db'));
+  const store = await LnpsStore.open(kv);
+  try {
+    const blobs = new Map<string, string>();
+    for await (const r of store.peerBlobs()) blobs.set(toHex(r.peer), toHex(r.blob));
+    const t = await store.totals();
+    return { blobs, totals: { peers: t.peers, bytes: t.bytes, channels: t.channels }, height: (await store.height())?.height };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Rounds of: start `lnps serve`, let peers flood it with peer_storage over BOLT #8, SIGKILL it
+ * at a random moment, then check what the database holds:
+ * - it opens (with lnps's store code, and the next round's `lnps serve` opens it again);
+ * - every stored blob is byte-equal to one its peer actually sent;
+ * - a peer whose last update was written to the socket more than cooldown + slack before the
+ *   kill has exactly that newest blob stored;
+ * - a peer that sent nothing new keeps what it had; no other peer, channel or height appears,
+ *   and the totals match the blobs.
+ */
+export async function nodeCrash(opts: NodeCrashOptions): Promise<NodeCrashReport> {
+  const rng = new Rng(opts.seed);
+  const log = opts.log ?? (() => undefined);
+  const cooldownMs = opts.cooldownMs ?? 300;
+  const nPeers = opts.peers ?? 6;
+  const datadir = tempDir('lnps-crash-node-');
+  const report: NodeCrashReport = { seed: opts.seed, rounds: 0, sent: 0, settledChecks: 0, newestStored: 0, failures: [] };
+  const peers: PeerTrack[] = Array.from({ length: nPeers }, () => {
+    const secret = secretFrom(rng);
+    return { secret, pubkey: pubkeyHexOf(secret), everSent: new Set<string>(), stored: undefined };
+  });
+  let counter = 0;
+  try {
+    createNode(datadir);
+    for (let round = 0; round < opts.rounds; round++) {
+      const node = await startServe(datadir, ['--storage-policy', 'any', '--cooldown', `${cooldownMs}ms`, '--debuglevel', 'info,PEER=warn,STOR=warn']);
+      const clients: (Client | undefined)[] = [];
+      let killed = false;
+      const lastSend = new Map<string, { hex: string; at: number | undefined }>();
+      try {
+        for (const p of peers) {
+          try {
+            clients.push(await connectClient(node.port, node.pubkey, p.secret, 5000));
+          } catch (e) {
+            report.failures.push(`round ${round}: peer ${p.pubkey.slice(0, 16)} could not connect: ${(e as Error).message}`);
+            clients.push(undefined);
+          }
+        }
+        const start = Date.now();
+        const killAfter = rng.range(250, 1300);
+        const senders = peers.map(async (p, i) => {
+          const c = clients[i];
+          if (!c) return;
+          // Each peer stops at its own moment: some long before the kill, some after it.
+          const stopAt = start + (rng.next() < 0.5 ? rng.int(Math.round(killAfter * 0.4)) : rng.int(Math.round(killAfter * 1.4)));
+          const big = rng.next() < 0.3;
+          const prng = new Rng(rng.int(2 ** 32));
+          while (!killed && Date.now() < stopAt) {
+            const len = big ? prng.range(8, 20000) : prng.range(8, 600);
+            const blob = prng.bytes(len);
+            // A unique prefix per message, so "which blob is stored" always has one answer.
+            new DataView(blob.buffer).setUint32(0, ++counter);
+            blob[4] = i;
+            const hex = toHex(blob);
+            p.everSent.add(hex);
+            const entry = { hex, at: undefined as number | undefined };
+            lastSend.set(p.pubkey, entry);
+            try {
+              await c.conn.send(encodeMessage(peerStorage(blob)));
+            } catch {
+              break;
+            }
+            entry.at = Date.now();
+            report.sent++;
+            await sleep(prng.int(30));
+          }
+        });
+        await sleep(killAfter);
+        const killAt = Date.now();
+        killed = true;
+        await killHard(node.child);
+        await Promise.all(senders);
+        report.rounds++;
+
+        // Check what the database holds.
+        let state;
+        try {
+          state = await readStore(datadir);
+        } catch (e) {
+          report.failures.push(`round ${round} (kill after ${killAfter} ms): the database does not open: ${(e as Error).message}`);
+          break;
+        }
+        const fail = (what: string) => report.failures.push(`round ${round} (kill after ${killAfter} ms): ${what}`);
+        const known = new Map(peers.map((p) => [p.pubkey, p]));
+        for (const [peer, hex] of state.blobs) {
+          const p = known.get(peer);
+          if (!p) fail(`a blob for ${peer}, which never sent one`);
+          else if (!p.everSent.has(hex)) fail(`the blob stored for ${peer.slice(0, 16)} (${hex.length / 2} bytes) is not one it sent`);
+        }
+        for (const p of peers) {
+          const now = state.blobs.get(p.pubkey);
+          const last = lastSend.get(p.pubkey);
+          if (last === undefined) {
+            if (now !== p.stored) fail(`${p.pubkey.slice(0, 16)} sent nothing this round, yet its blob changed`);
+          } else if (last.at !== undefined && killAt - last.at > cooldownMs + SETTLE_SLACK_MS) {
+            report.settledChecks++;
+            if (now !== last.hex) fail(`${p.pubkey.slice(0, 16)} sent its last blob ${killAt - last.at} ms before the kill (cooldown ${cooldownMs} ms), but ${now === undefined ? 'nothing is stored' : 'an older blob is stored'}`);
+          }
+          if (last !== undefined && now === last.hex) report.newestStored++;
+          p.stored = now;
+        }
+        let bytes = 0;
+        for (const hex of state.blobs.values()) bytes += hex.length / 2;
+        if (state.totals.peers !== state.blobs.size || state.totals.bytes !== bytes)
+          fail(`totals say ${state.totals.peers} peers and ${state.totals.bytes} bytes, the blobs are ${state.blobs.size} and ${bytes}`);
+        if (state.totals.channels !== 0 || state.height !== undefined) fail('a channel or a height appeared');
+        log(`  round ${round}: kill after ${killAfter} ms, ${state.blobs.size} peers stored`);
+      } finally {
+        killed = true;
+        for (const c of clients) c?.conn.destroy();
+        await killHard(node.child);
+      }
+    }
+    // The last state must come back from a clean start too.
+    const node = await startServe(datadir, ['--storage-policy', 'any', '--debuglevel', 'info,PEER=warn,STOR=warn']);
+    await stopServe(node);
+  } finally {
+    removeDir(datadir);
+  }
+  return report;
+}
+
 // ---- Main ----
 
 function arg(name: string): string | undefined {
@@ -181,6 +358,13 @@ async function main(): Promise<void> {
   for (const command of ['importpeerstorage', 'prunepeerbackup'] as const) {
     const r = await cliCrash(command, { rounds: cliRounds, seed, log: out });
     out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} CLI crash ${command}: ${r.rounds} rounds, ${r.killed} killed mid-way (${r.before} as before, ${r.after} as after)`);
+    for (const f of r.failures) out(`     ${f}`);
+    failed += r.failures.length;
+  }
+  const rounds = intArg('--rounds', 100);
+  if (rounds > 0) {
+    const r = await nodeCrash({ rounds, seed, log: out });
+    out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} node crash: ${r.rounds} rounds survived, ${r.sent} peer_storage sent, ${r.settledChecks} settled peers checked for their newest blob, ${r.newestStored} peers held their newest`);
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
   }
