@@ -75,6 +75,11 @@ test('a key file readable by others is refused (exit 3) with the chmod to fix it
   const r = run('getinfo');
   assert.equal(r.status, 3);
   assert.equal(r.stderr, `lnps: key file ${join(dir, 'node.key')} has permissions 0644, which are too open: it must be readable by its owner only (chmod 600 ${join(dir, 'node.key')})\n`);
+  // create for another network checks the key before making anything.
+  const c = spawnSync(process.execPath, [BIN, 'create', '--datadir', dir, '--network', 'signet'], { encoding: 'utf8' });
+  assert.equal(c.status, 3);
+  assert.match(c.stderr, /has permissions 0644, which are too open/);
+  assert.equal(existsSync(join(dir, 'signet')), false);
   chmodSync(join(dir, 'node.key'), 0o600);
   const ok = run('getinfo');
   assert.equal(ok.status, 0);

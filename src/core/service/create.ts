@@ -40,14 +40,12 @@ export async function createNode(paths: NodePaths): Promise<CreateResult> {
   const dbExists = levelExists(paths.dbPath);
   if (keyExists && dbExists)
     throw new StoreError('exists', `already created: a node key at ${paths.keyPath} and a ${paths.network} database at ${paths.dbPath} exist (lnps never overwrites a node key)`);
+  const created: string[] = [];
+  // An existing key is read first: its permissions are checked before anything is created.
+  let secret = keyExists ? readNodeKey(paths.keyPath) : undefined;
   makePrivateDir(paths.datadir);
   makePrivateDir(paths.networkDir);
-  const created: string[] = [];
-  let secret: Uint8Array;
-  if (keyExists) {
-    // Reading checks the existing key's permissions before we build on it.
-    secret = readNodeKey(paths.keyPath);
-  } else {
+  if (!secret) {
     secret = newSecret();
     writeNewNodeKey(paths.keyPath, secret);
     created.push('key');

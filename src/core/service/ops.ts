@@ -4,6 +4,7 @@
 // running node runs the same ones for requests on its control socket, so both print the same.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isAbsolute } from 'node:path';
 import { fromHex, toHex } from '../bytes.js';
 import { DecodeError, InputError, StoreError, UsageError } from '../errors.js';
 import { parsePubkey } from '../keys.js';
@@ -283,6 +284,8 @@ export async function importpeerstorage(ctx: OpContext, params: unknown): Promis
   const p = obj(params);
   const path = optString(p, 'path');
   if (path === undefined) throw new UsageError('give the file to import');
+  // The running node reads the file itself: a relative path would resolve against its directory.
+  if (!isAbsolute(path)) throw new UsageError(`the import file must be given as an absolute path, got ${JSON.stringify(path)}`);
   const now = ctx.now();
   const rows: ImportRow[] = [];
   const seen = new Map<string, number>();
