@@ -82,6 +82,27 @@ test('two nodes: store, disconnect, reconnect and the blob comes back; the provi
   }
 });
 
+test('serve --connect keeps a provider connected: after the provider restarts, the node redials and the blob comes back', async () => {
+  const A = await createNode();
+  const B = await createNode();
+  let a = await Serve.start(A.dir, ['--storage-policy', 'any']);
+  const port = a.port;
+  const b = await Serve.start(B.dir, ['--no-listen', '--connect', `${A.pubkey}@127.0.0.1:${port}`, '--reconnect-delay', '100ms', '--retrieval-timeout', '100ms']);
+  try {
+    await b.waitFor(/outbound connection active, features \[43\], provides storage$/);
+    writeFileSync(join(B.dir, 'f'), 'kept peer backup');
+    const bk = await cliJson(['backup', join(B.dir, 'f'), '--seq', '7', ...d(B.dir)]);
+    await until(async () => (await storedSha(A.dir, B.pubkey)) === bk.sealed_sha256, 'the provider to store');
+    assert.equal(await a.stop(), 0);
+    await b.waitFor(/disconnected: connection closed by peer$/);
+    a = await Serve.start(A.dir, ['--storage-policy', 'any', '--listen', `127.0.0.1:${port}`]);
+    await b.waitFor(/peer_storage_retrieval 65531 bytes: confirmed seq 7$/);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
 test('a flood of 10,000 peer_storage messages is debounced and the newest is kept', async () => {
   const A = await createNode();
   const a = await Serve.start(A.dir, ['--storage-policy', 'any', '--cooldown', '1s']);

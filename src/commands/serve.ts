@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKey } from '../core/datadir.js';
 import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
-import { parseBool, parseDuration, parseHostPort, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
+import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
 import { Logger, parseDebugLevel } from '../core/node/log.js';
 import { DEFAULT_TIMEOUTS } from '../core/node/node.js';
 import { startNode } from '../core/node/serve.js';
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     )
     .option('--listen <host:port>', 'address to accept peers on (default 0.0.0.0:9735; port 0 picks a free port, logged at start)')
     .option('--no-listen', 'do not accept peers; only dial out with `lnps connect`')
+    .option('--connect <pubkey@host:port>', 'a peer to connect to at start and reconnect to whenever the connection drops (repeat for more)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .addOption(new Option('--storage-policy <policy>', 'whose blobs to keep (default channel-peers)').choices([...STORAGE_POLICIES]))
     .option('--allow <pubkey>', 'with --storage-policy allowlist: a peer allowed to store (repeat for more)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--max-peers <n>', `most peers whose blobs are kept (default ${DEFAULT_SETTINGS.maxPeers})`)
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--pong-timeout <duration>', 'drop a pinged peer still silent after this (default 30s)')
     .option('--retrieval-timeout <duration>', 'wait this long for a peer\'s peer_storage_retrieval before sending our backup (default 10s)')
     .option('--handshake-timeout <duration>', 'BOLT #8 handshake and init deadline (default 10s)')
+    .option('--reconnect-delay <duration>', 'first wait before redialling a --connect peer; doubles per failure up to 60s (default 1s)')
     .option('--debuglevel <level>', 'log level: trace, debug, info, warn, error, critical, off; or SUBSYSTEM=level pairs (PEER, SRVR, STOR, RETN, BKUP)')
     .addHelpText(
       'after',
@@ -48,7 +50,7 @@ export function register(program: Command): void {
         'lnps serve --network regtest --debuglevel info,PEER=debug',
       ) +
         '\nlnps.conf (in the data directory) takes the same settings as key=value lines, for example:\n' +
-        '  listen=0.0.0.0:9735\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n',
+        '  listen=0.0.0.0:9735\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n  connect=02...@203.0.113.5:9735\n',
     )
     .action(action(async (opts: Record<string, unknown>, cmd: Command) => serve(opts, cmd)));
 }
@@ -115,7 +117,9 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
     retrievalMs: dur('retrieval-timeout', DEFAULT_TIMEOUTS.retrievalMs),
     pingIntervalMs: dur('ping-interval', DEFAULT_TIMEOUTS.pingIntervalMs),
     pongTimeoutMs: dur('pong-timeout', DEFAULT_TIMEOUTS.pongTimeoutMs),
+    reconnectMs: dur('reconnect-delay', DEFAULT_TIMEOUTS.reconnectMs),
   };
+  const keep = (fromCli('connect') ? ((opts.connect as string[]) ?? []) : (conf.connect ?? [])).map((a) => parsePeerAddress(a.trim()));
   for (const [k, v] of Object.entries(timeouts)) if (v <= 0) throw new UsageError(`${k} must be more than 0`);
   const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
@@ -132,7 +136,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log });
+    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep });
     if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;
   } finally {

@@ -8,6 +8,7 @@ import { parsePubkey } from '../keys.js';
 /** The settings `lnps serve` knows; anything else in the file is an error naming its line. */
 export const CONFIG_KEYS = {
   listen: 'single',
+  connect: 'list',
   'storage-policy': 'single',
   allow: 'list',
   'max-peers': 'single',
@@ -20,6 +21,7 @@ export const CONFIG_KEYS = {
   'ping-interval': 'single',
   'pong-timeout': 'single',
   'handshake-timeout': 'single',
+  'reconnect-delay': 'single',
   'retrieval-timeout': 'single',
   debuglevel: 'single',
 } as const satisfies Record<string, 'single' | 'list'>;

@@ -20,6 +20,8 @@ export interface NodeTimeouts {
   pingIntervalMs: number;
   /** And is dropped if still silent this long after the ping. */
   pongTimeoutMs: number;
+  /** First delay before redialling a kept peer; it doubles per failure, up to 60 s. */
+  reconnectMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: NodeTimeouts = {
@@ -28,7 +30,11 @@ export const DEFAULT_TIMEOUTS: NodeTimeouts = {
   retrievalMs: 10_000,
   pingIntervalMs: 60_000,
   pongTimeoutMs: 30_000,
+  reconnectMs: 1_000,
 };
+
+/** The longest wait between two attempts to reach a kept peer. */
+const MAX_RECONNECT_MS = 60_000;
 
 export interface Transport {
   /** Dial and run the initiator side of the handshake. */
@@ -75,6 +81,8 @@ export class LnpsNode {
   private readonly now: () => number;
   private stopping = false;
   private readonly pendingSockets = new Set<Socket>();
+  /** Peers to keep connected: dialled at start and again whenever the connection drops. */
+  private readonly kept = new Map<string, { pubkey: Uint8Array; host: string; port: number; failures: number; timer?: NodeJS.Timeout | undefined }>();
 
   constructor(private readonly opts: NodeOptions) {
     this.log = opts.log.sub('PEER');
@@ -156,8 +164,10 @@ export class LnpsNode {
     });
     this.peers.set(id, peer);
     void peer.closed.then((reason) => {
-      if (this.peers.get(id) === peer) this.peers.delete(id);
+      const current = this.peers.get(id) === peer;
+      if (current) this.peers.delete(id);
       this.log.info(`${peer.label} disconnected: ${reason}`);
+      if (current && this.kept.has(id) && !this.stopping) this.scheduleRedial(id);
     });
     await peer.start();
     return peer;
@@ -183,12 +193,55 @@ export class LnpsNode {
     return info(peer);
   }
 
-  /** Close the connection to a peer; false when not connected. */
+  /** Close the connection to a peer (and stop keeping it connected); false when not connected. */
   disconnect(remotePubkey: Uint8Array): boolean {
-    const peer = this.peers.get(toHex(remotePubkey));
-    if (!peer) return false;
+    const id = toHex(remotePubkey);
+    const k = this.kept.get(id);
+    if (k) {
+      clearTimeout(k.timer);
+      this.kept.delete(id);
+    }
+    const peer = this.peers.get(id);
+    if (!peer) return k !== undefined;
     peer.close('disconnect requested by the operator');
     return true;
+  }
+
+  /**
+   * Keep a peer connected: dial it now, and redial whenever the connection drops or a dial
+   * fails, with a delay that doubles per failure (bounded), so our backup finds its providers
+   * again after either side restarts.
+   */
+  keepConnected(remotePubkey: Uint8Array, host: string, port: number): void {
+    const id = toHex(remotePubkey);
+    const old = this.kept.get(id);
+    if (old) clearTimeout(old.timer);
+    this.kept.set(id, { pubkey: remotePubkey, host, port, failures: 0 });
+    void this.dialKept(id);
+  }
+
+  private async dialKept(id: string): Promise<void> {
+    const k = this.kept.get(id);
+    if (!k || this.stopping) return;
+    k.timer = undefined;
+    if (this.peers.get(id)?.state === 'active') return;
+    try {
+      await this.connect(k.pubkey, k.host, k.port);
+      k.failures = 0;
+    } catch (e) {
+      this.srvr.debug(`cannot reach kept peer ${id}@${k.host}:${k.port}: ${e instanceof Error ? e.message : String(e)}`);
+      if (this.kept.get(id) === k && !this.peers.has(id)) this.scheduleRedial(id);
+    }
+  }
+
+  private scheduleRedial(id: string): void {
+    const k = this.kept.get(id);
+    if (!k || k.timer || this.stopping) return;
+    const delay = Math.min(MAX_RECONNECT_MS, this.opts.timeouts.reconnectMs * 2 ** Math.min(k.failures, 16));
+    k.failures++;
+    this.srvr.debug(`redialling ${id}@${k.host}:${k.port} in ${delay} ms`);
+    k.timer = setTimeout(() => void this.dialKept(id), delay);
+    k.timer.unref?.();
   }
 
   listPeers(): PeerInfo[] {
@@ -235,6 +288,7 @@ export class LnpsNode {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const k of this.kept.values()) clearTimeout(k.timer);
     const closing = this.server
       ? new Promise<void>((resolve) => this.server!.close(() => resolve()))
       : Promise.resolve();

@@ -35,6 +35,8 @@ export interface ServeConfig {
   timeouts: NodeTimeouts;
   /** How often retention runs (ms). */
   retentionIntervalMs: number;
+  /** Peers to keep connected (`--connect`, `connect=` in lnps.conf). */
+  keep?: { pubkey: Uint8Array; host: string; port: number }[];
   log: Logger;
 }
 
@@ -219,6 +221,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   }
   srvr.info(`lnps node ${pubkey} on ${paths.network}, providing storage: ${cfg.provideStorage ? 'yes (' + cfg.provider.policy + ')' : 'no'}`);
   srvr.info(`Control socket ${paths.socketPath}`);
+  for (const k of cfg.keep ?? []) node.keepConnected(k.pubkey, k.host, k.port);
   retentionTimer = setInterval(scheduleRetention, cfg.retentionIntervalMs);
   retentionTimer.unref?.();
   scheduleRetention();
