@@ -1,8 +1,14 @@
 // The CLI entry: builds the commander program, loads only the command being run, and maps
 // errors to exit codes (src/exit.ts). The only place that decides how the process ends.
-import { Command, CommanderError, Option } from 'commander';
+//
+// Start-up is a feature (scripts call lnps in loops), and every module costs time: commander and
+// the exit-code table are loaded only when needed, and a command may answer its simplest form
+// without commander at all (see `fast` below).
+import type { Command, Option } from 'commander';
 import { ALIASES, COMMANDS } from './commands/index.js';
-import { EXIT, exitCodeFor } from './exit.js';
+import { printJson } from './output.js';
+
+type Commander = typeof import('commander');
 
 const VERSION = '0.1.0';
 
@@ -12,7 +18,7 @@ const VERSION = '0.1.0';
  * option of the same name for itself (as `verify-blob --format cln` does). No defaults here:
  * `globals()` applies them, so a value given before the command is not masked by a default.
  */
-function globalOptions(): Option[] {
+function globalOptions({ Option }: Commander): Option[] {
   return [
     new Option('--datadir <dir>', 'data directory (default ~/.lnps, or $LNPS_DIR)'),
     new Option('--network <net>', 'network whose database to use (default mainnet)').choices(['mainnet', 'testnet', 'signet', 'regtest']),
@@ -22,15 +28,15 @@ function globalOptions(): Option[] {
   ];
 }
 
-function addGlobalOptions(cmd: Command): void {
-  for (const opt of globalOptions()) {
+function addGlobalOptions(commander: Commander, cmd: Command): void {
+  for (const opt of globalOptions(commander)) {
     if (!cmd.options.some((o) => o.long === opt.long)) cmd.addOption(opt);
   }
 }
 
-function buildProgram(): Command {
-  const program = new Command('lnps');
-  addGlobalOptions(program);
+function buildProgram(commander: Commander): Command {
+  const program = new commander.Command('lnps');
+  addGlobalOptions(commander, program);
   program
     .description('Operator toolkit and node for the Lightning peer storage protocol (BOLT #1 peer_storage, option_provide_storage)')
     .version(VERSION, '-V, --version')
@@ -58,22 +64,57 @@ function commandName(args: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A command module may export `fast(args)`: given the arguments after the command name, it
+ * returns a runner when it can answer them exactly as its commander declaration would (say,
+ * `lnps decode HEX` with no flags), or undefined to go the usual way. The runner's result is
+ * printed as JSON, as `action()` does with the default format.
+ */
+type FastPath = (args: string[]) => (() => Promise<unknown>) | undefined;
+
+/** One line on stderr (a stack trace only with --debug) and the exit code for the error. */
+async function reportError(err: unknown, debug: boolean): Promise<number> {
+  const { EXIT, exitCodeFor } = await import('./exit.js');
+  const code = exitCodeFor(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  else process.stderr.write(`lnps: ${code === EXIT.internal ? 'internal error: ' : ''}${message.split('\n')[0]}\n`);
+  return code;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   const debug = args.includes('--debug');
-  const program = buildProgram();
   const name = commandName(args);
   const canonical = name === undefined ? undefined : (ALIASES[name] ?? name);
+  let loaded: Awaited<ReturnType<(typeof COMMANDS)[string]['load']>> | undefined;
+  try {
+    if (canonical !== undefined && COMMANDS[canonical] && args[0] === name) {
+      loaded = await COMMANDS[canonical]!.load();
+      const run = (loaded as { fast?: FastPath }).fast?.(args.slice(1));
+      if (run) {
+        const result = await run();
+        if (result !== undefined) printJson(result);
+        return typeof process.exitCode === 'number' ? process.exitCode : 0;
+      }
+    }
+  } catch (err) {
+    return reportError(err, debug);
+  }
+  const commander = await import('commander');
+  const { CommanderError } = commander;
+  const { EXIT } = await import('./exit.js');
+  const program = buildProgram(commander);
   try {
     if (canonical !== undefined && COMMANDS[canonical]) {
-      (await COMMANDS[canonical]!.load()).register(program);
+      (loaded ?? (await COMMANDS[canonical]!.load())).register(program);
     } else {
       // Help, version, or an unknown command: register everything so commander can list
       // the commands or suggest the closest one.
       for (const entry of Object.values(COMMANDS)) (await entry.load()).register(program);
     }
     for (const sub of program.commands) {
-      addGlobalOptions(sub);
+      addGlobalOptions(commander, sub);
       sub.exitOverride().configureOutput({
         outputError: (str, write) => write(str.replace(/\n+$/, '').split('\n')[0]!.replace(/^error: /, 'lnps: ') + '\n'),
       });
@@ -88,10 +129,6 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    const code = exitCodeFor(err);
-    const message = err instanceof Error ? err.message : String(err);
-    if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    else process.stderr.write(`lnps: ${code === EXIT.internal ? 'internal error: ' : ''}${message.split('\n')[0]}\n`);
-    return code;
+    return reportError(err, debug);
   }
 }

@@ -15,8 +15,10 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+// The fresh data directory goes in LNPS_DIR rather than --datadir, so that `decode HEX` keeps the
+// exact argument form that takes the commander-free path.
 function lnps(args: string[], input?: string | Uint8Array, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--datadir', dir], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 20_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LNPS_DIR: dir, ...env }, timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -192,4 +194,14 @@ test('decode loads neither classic-level, secp256k1 nor chalk', () => {
   const loaded = readFileSync(log, 'utf8');
   assert.match(loaded, /core\/wire\/registry\.js/);
   assert.doesNotMatch(loaded, /classic-level|secp256k1|chalk/);
+});
+
+test('the commander-free path of `decode HEX` prints exactly what the full path prints', () => {
+  // `--format json` forces the commander path; the bare form takes the fast one.
+  for (const hex of [INIT_43_MAINNET, '0007000', '000700050102']) {
+    const fast = lnps(['decode', hex]);
+    const full = lnps(['decode', hex, '--format', 'json']);
+    assert.deepEqual(fast, full, hex);
+  }
+  assert.deepEqual(lnps(['decode', '-'], '00070000'), lnps(['decode', '-', '--format', 'json'], '00070000'));
 });
