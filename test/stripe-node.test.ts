@@ -299,3 +299,27 @@ test('rebuildFromPeers: names the peers used, and how many shards are missing wh
   assert.match(few.result.message, /2 of 3 shards needed are present, 1 missing/);
   assert.deepEqual(few.perPeer.get('p4'), { index: 4, used: false, reason: 'too few shards of this version to rebuild it' });
 });
+
+test('newestFor: a holder gets its own shard, a non-holder nothing, and a newer unstriped backup wins', async () => {
+  const { newestFor, moveCheckInterval, stripeParam } = await import('../src/core/node/stripe-serve.js');
+  const { stripes } = await memStripes();
+  const plainOld = { seq: 5n, sealed: Uint8Array.of(1), sha256: new Uint8Array(32) };
+  assert.equal(await newestFor(stripes, plainOld, pkBytes(1)), plainOld);
+  assert.equal(await newestFor(stripes, undefined, pkBytes(1)), undefined);
+  const s = sealVersion({ plaintext: new Uint8Array(2000).fill(4), k: 2, n: 3, seq: 10n, pad: 'none' }, KEY, counterRandom());
+  await stripes.putVersion({ ...s, seq: 10n, k: 2, n: 3, pad: 'none', origin: 'backup', peers: [1, 2, 3].map(pkBytes), sha256: sha }, 1);
+  const mine = await newestFor(stripes, plainOld, pkBytes(3));
+  assert.equal(mine!.seq, 10n);
+  assert.equal(mine!.shard!.index, 2);
+  assert.equal(toHex(mine!.sealed), toHex(s.blobs[2]!));
+  assert.equal(toHex(mine!.sha256), toHex(sha(s.blobs[2]!)));
+  assert.equal(await newestFor(stripes, plainOld, pkBytes(9)), undefined);
+  const plainNew = { seq: 11n, sealed: Uint8Array.of(2), sha256: new Uint8Array(32) };
+  assert.equal(await newestFor(stripes, plainNew, pkBytes(3)), plainNew);
+  assert.equal(moveCheckInterval(1000), 250);
+  assert.equal(moveCheckInterval(24 * 3600_000), 60_000);
+  assert.equal(moveCheckInterval(10), 100);
+  assert.deepEqual(stripeParam({ stripe: '3-of-5' }), { k: 3, n: 5 });
+  assert.equal(stripeParam({}), undefined);
+  assert.throws(() => stripeParam({ stripe: 3 }), UsageError);
+});
