@@ -172,7 +172,7 @@ export class Peer {
     const run = async (): Promise<bigint | undefined> => {
       const { consumer, codec, log } = this.deps;
       if (!consumer || this.state !== 'active' || !this.providesStorage || !this.gateOpen) return undefined;
-      const newest = await consumer.newest();
+      const newest = await consumer.newest(this.pubkey);
       if (newest === undefined) return undefined;
       if (this.sentSeq !== undefined && this.sentSeq >= newest.seq) return undefined;
       if (this.retrievalStatus === 'confirmed' && this.retrievalSeq !== undefined && this.retrievalSeq >= newest.seq) return undefined;

@@ -66,8 +66,8 @@ export interface OwnBlob {
 
 /** The consumer side: our own backups and what each peer holds of them. */
 export interface ConsumerPort {
-  /** The newest sealed backup we want our peers to hold, if any. */
-  newest(): Promise<OwnBlob | undefined> | OwnBlob | undefined;
+  /** The newest sealed blob we want `peer` to hold, if any (the same for every peer unless striped). */
+  newest(peer?: Uint8Array): Promise<OwnBlob | undefined> | OwnBlob | undefined;
   /** Verify a returned blob, classify it, and keep it when it is the newest valid one. */
   onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined }>;
   /** Record that we sent `blob` to `peer`. */
