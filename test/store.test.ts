@@ -229,3 +229,37 @@ test('LevelDB store: missing database, reopen keeps data, one shared handle per 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('property: after any sequence of changes the running totals equal a full recount', async () => {
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('put' as const), p: fc.integer({ min: 0, max: 5 }), len: fc.integer({ min: 0, max: 40 }) }),
+    fc.record({ k: fc.constant('del' as const), p: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ k: fc.constant('open' as const), p: fc.integer({ min: 0, max: 5 }), c: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({ k: fc.constant('close' as const), c: fc.integer({ min: 0, max: 7 }), h: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
+      const { store } = await memStore();
+      for (const o of ops) {
+        if (o.k === 'put') await store.putPeerBlob(pk(o.p), new Uint8Array(o.len), 1);
+        else if (o.k === 'del') await store.deletePeerBlobs([pk(o.p)]);
+        else if (o.k === 'open') await store.addChannel(pk(o.p), { txid: txid(o.c), vout: 0 }, 1).catch(() => undefined); // another peer's channel point: refused
+        else await store.closeChannel({ txid: txid(o.c), vout: 0 }, 2, o.h);
+      }
+      const count = { peers: 0, bytes: 0, channels: 0, open_channels: 0 };
+      for await (const r of store.peers()) {
+        count.peers++;
+        count.bytes += r.meta.blob_len;
+      }
+      const perPeer = new Map<string, number>();
+      for await (const c of store.channels()) {
+        count.channels++;
+        if (c.rec.state === 'open') count.open_channels++;
+        if (c.rec.state === 'open') perPeer.set(toHex(c.rec.peer), (perPeer.get(toHex(c.rec.peer)) ?? 0) + 1);
+      }
+      assert.deepEqual(await store.totals(), count);
+      for (let p = 0; p <= 5; p++) assert.equal((await store.peerChannels(pk(p)))?.open ?? 0, perPeer.get(toHex(pk(p))) ?? 0);
+    }),
+    { numRuns: 100 },
+  );
+});
