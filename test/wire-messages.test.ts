@@ -11,6 +11,7 @@ import {
   OPTION_PROVIDE_STORAGE_REQUIRED,
   chainName,
   decodeMessage,
+  describeAddress,
   encodeFeatures,
   encodeMessage,
   errorMessage,
@@ -226,4 +227,17 @@ test('messageFromJson names the offending key', () => {
   inputErr({ name: 'init', extension: [{ type: '18446744073709551616', value: '' }] }, /at most 2\^64-1/);
   inputErr({ type: 7, name: 'unknown', payload: '' }, /type 7 is peer_storage/);
   assert.throws(() => messageFromJson({ name: 'peer_storage', blob: 'abc' }), (e: unknown) => e instanceof DecodeError && e.code === 'bad_hex');
+});
+
+test('remote_addr descriptors read as addresses (BOLT #7 types 1, 2, 4, 5); anything else is not one', () => {
+  assert.equal(describeAddress(fromHex('01cb0071072607')), '203.0.113.7:9735');
+  assert.equal(describeAddress(fromHex('02' + '20010db8000000000000000000000001' + '2607')), '[2001:db8:0:0:0:0:0:1]:9735');
+  const onion = '04' + toHex(Uint8Array.from({ length: 35 }, (_, i) => i)) + '2607';
+  // RFC 4648 base32 of bytes 0..34 (checked against Python's base64.b32encode).
+  assert.equal(describeAddress(fromHex(onion)), 'aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dypsaijc.onion:9735');
+  assert.equal(describeAddress(fromHex('0509' + toHex(new TextEncoder().encode('localhost')) + '2607')), 'localhost:9735');
+  assert.equal(describeAddress(fromHex('01cb00710726')), undefined);
+  assert.equal(describeAddress(fromHex('0503ab2607')), undefined);
+  assert.equal(describeAddress(fromHex('09')), undefined);
+  assert.equal(describeAddress(new Uint8Array(0)), undefined);
 });

@@ -164,6 +164,24 @@ export function initMessage(opts: { features: number[]; networks?: Uint8Array[];
   return msg;
 }
 
+/** RFC 4648 base32, lower case, no padding (the alphabet of .onion names). */
+function base32(b: Uint8Array): string {
+  const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const byte of b) {
+    acc = ((acc << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
+  return out;
+}
+
 /** A readable form of an address descriptor (BOLT #7), or undefined when it is not one. */
 export function describeAddress(a: Uint8Array): string | undefined {
   const port = (i: number) => (a[i]! << 8) | a[i + 1]!;
@@ -177,8 +195,8 @@ export function describeAddress(a: Uint8Array): string | undefined {
       for (let i = 1; i < 17; i += 2) groups.push(((a[i]! << 8) | a[i + 1]!).toString(16));
       return `[${groups.join(':')}]:${port(17)}`;
     }
-    case 4: // Tor v3: 35 bytes + port; shown as raw, the .onion form needs a checksum hash
-      return a.length === 38 ? `torv3:${Buffer.from(a.subarray(1, 36)).toString('hex')}:${port(36)}` : undefined;
+    case 4: // Tor v3: the 35 bytes (pubkey, checksum, version) are what the .onion name encodes
+      return a.length === 38 ? `${base32(a.subarray(1, 36))}.onion:${port(36)}` : undefined;
     case 5: {
       // DNS hostname: u8 len, ASCII host, port
       if (a.length < 2 || a.length !== 2 + a[1]! + 2) return undefined;
