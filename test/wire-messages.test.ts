@@ -178,7 +178,8 @@ test('encoding limits: blob over 65531, message over 65535, bad extensions are r
   tooLarge(() => encodeMessage({ ...peerStorage(new Uint8Array(1)), extension: [{ type: 3n, value: new Uint8Array(0) }, { type: 1n, value: new Uint8Array(0) }] }), /strictly increasing/);
   tooLarge(() => encodeMessage({ ...peerStorage(new Uint8Array(1)), extension: [{ type: 2n, value: new Uint8Array(0) }] }), /unknown even TLV type 2/);
   // init's own records may not be repeated in its extension.
-  tooLarge(() => encodeMessage({ ...initMessage({ features: [], networks: [] }), extension: [{ type: 1n, value: new Uint8Array(0) }] }), /strictly increasing/);
+  tooLarge(() => encodeMessage({ ...initMessage({ features: [], networks: [] }), extension: [{ type: 1n, value: new Uint8Array(0) }] }), /record type 1 is init's networks/);
+  tooLarge(() => encodeMessage({ ...initMessage({ features: [] }), extension: [{ type: 3n, value: new Uint8Array(0) }] }), /record type 3 is init's remote_addr; set it through that field/);
   tooLarge(() => encodeMessage(errorMessage(new Uint8Array(31), '')), /channel_id must be 32 bytes/);
   assert.throws(() => encodeMessage({ type: 7, name: 'ping' } as unknown as Message), TypeError);
 });

@@ -431,7 +431,14 @@ export function defineMessage<M extends { type: number; name: string; extension?
     const ext = m.extension as TlvRecord[] | undefined;
     if (ext !== undefined && !Array.isArray(ext)) throw new TypeError(`"${stream}" expected an array of TLV records`);
     let records: TlvRecord[] = ext ?? [];
-    if (ext) checkTlvRecords(ext, stream);
+    if (ext) {
+      checkTlvRecords(ext, stream);
+      // A known record sent raw would be read back into its field, not into `extension`.
+      for (const rec of ext) {
+        const known = namespace.get(rec.type);
+        if (known) throw new InputError(`${stream}: record type ${rec.type} is ${def.name}'s ${known.name}; set it through that field, not extension`, 'bad_value');
+      }
+    }
     if (tlvs.length > 0) {
       const own: TlvRecord[] = [];
       for (const t of tlvs) {
