@@ -8,6 +8,11 @@ export interface IterateOptions {
   after?: Uint8Array;
   /** Read keys only (values are returned empty). */
   keysOnly?: boolean;
+  /**
+   * Entries fetched per read-ahead (default 256). Larger is faster for small records; keep it
+   * small where values may be whole blobs (64 KiB each), so memory stays bounded.
+   */
+  batch?: number;
 }
 
 export interface KvStore {

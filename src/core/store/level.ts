@@ -135,11 +135,12 @@ class LevelKv implements KvStore {
     else range.gte = prefix;
     if (end !== undefined) range.lt = end;
     const empty = new Uint8Array(0);
+    const size = Math.max(1, Math.min(opts.batch ?? 256, 10_000));
     if (opts.keysOnly) {
       const it = this.shared.db.keys(range);
       try {
         for (;;) {
-          const keys = await it.nextv(1000);
+          const keys = await it.nextv(size);
           if (keys.length === 0) break;
           for (const k of keys) yield [plain(k), empty];
         }
@@ -153,7 +154,7 @@ class LevelKv implements KvStore {
     const it = this.shared.db.iterator(range);
     try {
       for (;;) {
-        const entries = await it.nextv(1000);
+        const entries = await it.nextv(size);
         if (entries.length === 0) break;
         for (const [k, v] of entries) yield [plain(k), plain(v)];
       }

@@ -372,8 +372,9 @@ export class LnpsStore {
       if (meta) yield { peer: opts.peer, meta, channels: await this.peerChannels(opts.peer) };
       return;
     }
-    const metas = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerMeta)));
-    const chans = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerChannels)));
+    // Metadata and summaries are small records (under 100 bytes): read ahead in large batches.
+    const metas = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerMeta), { batch: 5000 }));
+    const chans = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerChannels), { batch: 5000 }));
     try {
       await metas.advance();
       await chans.advance();
@@ -394,8 +395,9 @@ export class LnpsStore {
 
   /** Stored peers with their blobs, in key order (for export). */
   async *peerBlobs(): AsyncIterable<PeerBlobRow> {
-    const metas = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerMeta)));
-    const blobs = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerBlob)));
+    // Blobs may be 64 KiB each: a small read-ahead keeps memory bounded.
+    const metas = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerMeta), { batch: 64 }));
+    const blobs = new Cursor(this.kv.iterate(Uint8Array.of(PREFIX.peerBlob), { batch: 64 }));
     try {
       await metas.advance();
       await blobs.advance();
@@ -487,7 +489,7 @@ export class LnpsStore {
   }
 
   async *channels(): AsyncIterable<ChannelRow> {
-    for await (const [k, v] of this.kv.iterate(Uint8Array.of(PREFIX.channel))) {
+    for await (const [k, v] of this.kv.iterate(Uint8Array.of(PREFIX.channel), { batch: 2000 })) {
       yield { chanPoint: chanPointOfKey(k), rec: decodeRec(channelRecord, k, v) };
     }
   }
