@@ -87,6 +87,11 @@ export async function main(argv: string[]): Promise<number> {
   const debug = args.includes('--debug');
   const name = commandName(args);
   const canonical = name === undefined ? undefined : (ALIASES[name] ?? name);
+  // `lnps --version` alone needs no command loaded (commander would print the same line).
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
   let loaded: Awaited<ReturnType<(typeof COMMANDS)[string]['load']>> | undefined;
   try {
     if (canonical !== undefined && COMMANDS[canonical] && args[0] === name) {

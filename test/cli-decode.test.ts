@@ -205,3 +205,10 @@ test('the commander-free path of `decode HEX` prints exactly what the full path 
   }
   assert.deepEqual(lnps(['decode', '-'], '00070000'), lnps(['decode', '-', '--format', 'json'], '00070000'));
 });
+
+test('`lnps --version` alone (answered before commander loads) prints what commander prints', () => {
+  const fast = lnps(['--version']);
+  assert.equal(fast.status, 0);
+  assert.match(fast.stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.deepEqual(lnps(['--version', '--debug']), fast);
+});
