@@ -220,6 +220,12 @@ test('a restored node (empty database, same key) waits for the retrieval and doe
     assert.equal(peers.peers[0].retrieval_status, 'confirmed');
     assert.equal(peers.peers[0].retrieval_seq, '5000');
     assert.equal(peers.peers[0].sent_seq, null);
+    const lb = await cliJson(['listbackups', ...d(C)]);
+    assert.deepEqual(
+      lb.backups.map((r: any) => [r.peer, r.seq_sent, r.seq_confirmed, r.status]),
+      [[A.pubkey, null, '5000', 'confirmed']],
+    );
+    assert.equal(lb.newest_seq, '10');
     await b.stop();
 
     // And the good copy restores.

@@ -195,8 +195,11 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
   const kept = await store.retrievedBlob(PEER);
   assert.equal(kept!.seq, 100n, 'the newest valid copy stays after a corrupt one');
   assert.deepEqual(kept!.blob, b1.sealed);
+  // A peer we never sent to returns our backup (a restored node): listed after the others.
+  const PEER2 = Uint8Array.from(Buffer.from('03' + '22'.repeat(32), 'hex'));
+  assert.deepEqual(await consumer.onRetrieval(PEER2, b4.sealed, 6_000), { status: 'confirmed', seq: 5100n, detail: undefined });
   const rows: Record<string, unknown>[] = [];
-  assert.equal(await listBackups(store, (r) => void rows.push(r)), 1);
+  assert.equal(await listBackups(store, (r) => void rows.push(r)), 2);
   assert.deepEqual(rows, [
     {
       peer: Buffer.from(PEER).toString('hex'),
@@ -208,5 +211,6 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
       status: 'corrupt',
       last_seen: 4,
     },
+    { peer: '03' + '22'.repeat(32), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, seq_confirmed: '5100', status: 'confirmed', last_seen: 6 },
   ]);
 });

@@ -1,7 +1,8 @@
 // Our own backup: sealing a new version, and the per-peer view of where it stands. Used by the
 // running node (over the control socket) and by the commands when no node runs.
 import { toHex } from '../bytes.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, StoreError, UsageError } from '../errors.js';
+import { PREFIX, peerOfKey, retrievedRecord } from '../store/records.js';
 import { MAX_PLAINTEXT, seal, type Padding, type SealKey } from '../backup/seal.js';
 import type { OwnBackupFile } from './consumer.js';
 import type { OwnBlob } from './types.js';
@@ -61,31 +62,60 @@ export interface BackupRecords {
   sentEntries(): AsyncIterable<{
     peer: Uint8Array;
     sent: { seq: bigint; sha256: Uint8Array; len: number; sent_at: number };
-    retrieved: { seq?: bigint | undefined; status: string; last_seen: number } | undefined;
+    retrieved: RetrievedView | undefined;
   }>;
+  sent(peer: Uint8Array): Promise<unknown>;
+  /** The store's key-value layer: peers that returned a blob we never sent are found there. */
+  readonly kv: { iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> };
+}
+
+interface RetrievedView {
+  seq?: bigint | undefined;
+  status: string;
+  last_seen: number;
 }
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
 
+function statusFields(r: RetrievedView | undefined): Record<string, unknown> {
+  return {
+    seq_confirmed: r && (r.status === 'confirmed' || r.status === 'stale') && r.seq !== undefined ? r.seq.toString() : null,
+    status: r?.status ?? 'unconfirmed',
+    last_seen: seconds(r?.last_seen),
+  };
+}
+
 /**
- * One row per peer we sent our backup to: seq sent, seq confirmed (the seq of the peer's last
- * retrieval when it verified), status of that retrieval (`unconfirmed` before any), last seen.
+ * One row per peer: first those we sent our backup to (seq sent, seq confirmed = the seq of
+ * the peer's last retrieval when it verified, its status, `unconfirmed` before any, last seen),
+ * then those that returned a blob we never sent from this database (a restored node learns
+ * here which peers hold its backup). Streams: one record in memory at a time.
  */
 export async function listBackups(records: BackupRecords, row: (r: Record<string, unknown>) => Promise<void> | void): Promise<number> {
   let n = 0;
   for await (const e of records.sentEntries()) {
     n++;
-    const r = e.retrieved;
     const w = row({
       peer: toHex(e.peer),
       seq_sent: e.sent.seq.toString(),
       sent_sha256: toHex(e.sent.sha256),
       sent_len: e.sent.len,
       sent_at: seconds(e.sent.sent_at),
-      seq_confirmed: r && (r.status === 'confirmed' || r.status === 'stale') && r.seq !== undefined ? r.seq.toString() : null,
-      status: r?.status ?? 'unconfirmed',
-      last_seen: seconds(r?.last_seen),
+      ...statusFields(e.retrieved),
     });
+    if (w) await w;
+  }
+  for await (const [k, v] of records.kv.iterate(Uint8Array.of(PREFIX.retrieved))) {
+    const peer = peerOfKey(k);
+    if ((await records.sent(peer)) !== undefined) continue;
+    let r: RetrievedView;
+    try {
+      r = retrievedRecord.decode(v);
+    } catch (e) {
+      throw new StoreError('corrupt', `damaged retrieved record for peer ${toHex(peer)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    n++;
+    const w = row({ peer: toHex(peer), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, ...statusFields(r) });
     if (w) await w;
   }
   return n;
