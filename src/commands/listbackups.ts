@@ -10,7 +10,8 @@ export function register(program: Command): void {
     .command('listbackups')
     .description(
       'Our own backup, per peer we sent it to: seq sent, seq confirmed (what the peer returned and verified), status of its last retrieval ' +
-        '(unconfirmed, confirmed, stale, corrupt, foreign) and when it was last seen. Works with or without a running node.',
+        '(unconfirmed, confirmed, stale, corrupt, foreign) and when it was last seen; then the peers that returned a backup we never sent from this ' +
+        'database (seq_sent null: a restored node finds its copies here). Works with or without a running node.',
     )
     .addHelpText('after', examples('lnps listbackups', 'lnps listbackups --format table'))
     .action(async (_opts: unknown, cmd: Command) => {
