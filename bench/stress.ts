@@ -6,10 +6,9 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { toHex } from '../src/core/bytes.js';
-import { encodeMessage } from '../src/core/wire/registry.js';
-import { peerStorage } from '../src/core/wire/peer-storage.js';
-import { ping } from '../src/core/wire/ping.js';
+import { encodeMessage, peerStorage, ping } from '../src/core/wire/index.js';
 import {
   BIN,
   Rng,
@@ -331,6 +330,313 @@ export async function nodeCrash(opts: NodeCrashOptions): Promise<NodeCrashReport
   return report;
 }
 
+// ---- Flood and load ----
+
+export interface FloodOptions {
+  /** Peers flooding at once (200 in the issue). */
+  peers: number;
+  seconds: number;
+  seed: number;
+  cooldownMs?: number;
+  /** Messages of 65531-byte blobs the fast sender pushes without waiting. */
+  firehoseMessages?: number;
+  log?: (line: string) => void;
+}
+
+export interface FloodReport {
+  seed: number;
+  peers: number;
+  connected: number;
+  seconds: number;
+  /** peer_storage messages and bytes the flooding peers wrote (the fast sender excluded). */
+  messages: number;
+  bytes: number;
+  /** Ping round trips of the separate peer. */
+  pings: number;
+  pingP50Ms: number;
+  pingP99Ms: number;
+  pingMaxMs: number;
+  /** Resident memory of the serve process: after start, and the peak (VmHWM) over the run. */
+  baselineRssKiB: number;
+  peakHwmKiB: number;
+  /** Database writes of blobs (the sum of update_count) and the most for one peer, against the bound. */
+  blobWrites: number;
+  maxWritesPerPeer: number;
+  writeBoundPerPeer: number;
+  /** The fast sender: bytes it queued, and the most it ever had waiting on TCP. */
+  firehoseBytes: number;
+  firehoseMaxWaitingBytes: number;
+  firehoseMs: number;
+  failures: string[];
+}
+
+interface FloodWork {
+  role: 'lnps-flood';
+  port: number;
+  pubkey: string;
+  secrets: string[];
+  firehoseSecret: string;
+  firehoseMessages: number;
+  seconds: number;
+  seed: number;
+}
+
+interface FloodResult {
+  messages: number;
+  bytes: number;
+  last: [string, string][];
+  firstSend: [string, number][];
+  firehoseBlob: string;
+  firehoseBytes: number;
+  firehoseMaxWaitingBytes: number;
+  firehoseMs: number;
+  start: number;
+  end: number;
+  failures: string[];
+}
+
+/**
+ * The flooding peers, run in a worker thread so that the pinging peer in the main thread
+ * measures the node, not a test process starved by its own senders.
+ */
+async function floodWorker(w: FloodWork): Promise<FloodResult> {
+  const rng = new Rng(w.seed);
+  const failures: string[] = [];
+  const clients: Client[] = [];
+  const all = [...w.secrets, w.firehoseSecret].map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
+  for (let i = 0; i < all.length; i += 25) {
+    const batch = await Promise.allSettled(all.slice(i, i + 25).map((s) => connectClient(w.port, w.pubkey, s, 20_000)));
+    for (const b of batch) {
+      if (b.status === 'fulfilled') clients.push(b.value);
+      else failures.push(`a peer could not connect: ${(b.reason as Error).message}`);
+    }
+  }
+  const firehose = clients.pop()!;
+  parentPort!.postMessage({ connected: clients.length });
+  await new Promise<void>((resolve) => parentPort!.once('message', () => resolve()));
+
+  const pool = rng.bytes(70_000);
+  const last = new Map<string, string>();
+  const firstSend = new Map<string, number>();
+  let counter = 0;
+  const makeBlob = (len: number, who: number) => {
+    const off = rng.int(pool.length - len + 1);
+    const b = pool.slice(off, off + len);
+    new DataView(b.buffer).setUint32(0, ++counter);
+    new DataView(b.buffer).setUint16(4, who);
+    return b;
+  };
+  const start = Date.now();
+  const deadline = start + w.seconds * 1000;
+  const r: FloodResult = { messages: 0, bytes: 0, last: [], firstSend: [], firehoseBlob: '', firehoseBytes: 0, firehoseMaxWaitingBytes: 0, firehoseMs: 0, start, end: 0, failures };
+
+  // The fast sender: every message queued at once, none awaited before the next; how much
+  // stays queued on its side shows whether the node takes everything in or TCP holds it back.
+  const fhBlob = makeBlob(65531, 65535);
+  r.firehoseBlob = toHex(fhBlob);
+  const fhMsg = encodeMessage(peerStorage(fhBlob));
+  let fhWaiting = 0;
+  const fhSends: Promise<void>[] = [];
+  for (let i = 0; i < w.firehoseMessages; i++) {
+    fhWaiting += fhMsg.length;
+    r.firehoseBytes += fhMsg.length;
+    fhSends.push(
+      firehose.conn.send(fhMsg).then(
+        () => void (fhWaiting -= fhMsg.length),
+        (e) => void failures.push(`the fast sender's message failed: ${(e as Error).message}`),
+      ),
+    );
+  }
+  const fhTimer = setInterval(() => (r.firehoseMaxWaitingBytes = Math.max(r.firehoseMaxWaitingBytes, fhWaiting)), 20);
+  const fhDone = Promise.all(fhSends).then(() => (r.firehoseMs = Date.now() - start));
+
+  await Promise.all(
+    clients.map(async (c, who) => {
+      while (Date.now() < deadline) {
+        const x = rng.next();
+        const len = x < 0.05 ? 65531 : x < 0.5 ? rng.range(100, 400) : rng.range(400, 2500);
+        const blob = makeBlob(len, who);
+        try {
+          await c.conn.send(encodeMessage(peerStorage(blob)));
+        } catch (e) {
+          failures.push(`peer ${who} could not send: ${(e as Error).message}`);
+          return;
+        }
+        if (!firstSend.has(c.pubkey)) firstSend.set(c.pubkey, Date.now());
+        last.set(c.pubkey, toHex(blob));
+        r.messages++;
+        r.bytes += len;
+        // send() resolves at once below the socket's mark: yield so the sockets get read.
+        await sleep(0);
+      }
+    }),
+  );
+  r.end = Date.now();
+  await withTimeout(fhDone, 60_000, 'the fast sender never got its messages out').catch((e) => failures.push((e as Error).message));
+  clearInterval(fhTimer);
+  // A ping behind the last message is answered only once the node has handled everything before it.
+  await Promise.all(
+    [...clients, firehose].map(async (c) => {
+      try {
+        await c.conn.send(encodeMessage(ping(2)));
+        const p = await readUntil(c.conn, (m) => m.name === 'pong', 30_000);
+        if (p === null) failures.push(`peer ${c.pubkey.slice(0, 16)} was disconnected during the flood`);
+      } catch (e) {
+        failures.push(`peer ${c.pubkey.slice(0, 16)}: ${(e as Error).message}`);
+      }
+    }),
+  );
+  r.last = [...last];
+  r.firstSend = [...firstSend];
+  for (const c of [...clients, firehose]) c.conn.destroy();
+  return r;
+}
+
+if (!isMainThread && (workerData as FloodWork | undefined)?.role === 'lnps-flood') {
+  const result = await floodWorker(workerData as FloodWork);
+  parentPort!.postMessage({ result });
+}
+
+/**
+ * 200 peers flood the node over loopback for a bounded time while a separate peer pings it and
+ * a fast sender pushes full-size messages without waiting. Checks that the node keeps
+ * answering pings, that its memory stays bounded, that each peer's blob is written at most
+ * once per cooldown (plus the shutdown flush), that each peer's newest blob is what is stored
+ * after a clean stop, and reports the figures.
+ */
+export async function flood(opts: FloodOptions): Promise<FloodReport> {
+  const rng = new Rng(opts.seed);
+  const log = opts.log ?? (() => undefined);
+  const cooldownMs = opts.cooldownMs ?? 1000;
+  const datadir = tempDir('lnps-flood-');
+  const failures: string[] = [];
+  const report: FloodReport = {
+    seed: opts.seed, peers: opts.peers, connected: 0, seconds: opts.seconds, messages: 0, bytes: 0, pings: 0, pingP50Ms: NaN, pingP99Ms: NaN, pingMaxMs: NaN,
+    baselineRssKiB: 0, peakHwmKiB: 0, blobWrites: 0, maxWritesPerPeer: 0, writeBoundPerPeer: 0, firehoseBytes: 0, firehoseMaxWaitingBytes: 0, firehoseMs: 0, failures,
+  };
+  let node: Awaited<ReturnType<typeof startServe>> | undefined;
+  let pinger: Client | undefined;
+  let worker: Worker | undefined;
+  try {
+    createNode(datadir);
+    node = await startServe(datadir, ['--storage-policy', 'any', '--cooldown', `${cooldownMs}ms`, '--max-peers', String(opts.peers + 10), '--debuglevel', 'info,PEER=warn,STOR=warn']);
+    const pid = node.pid;
+    report.baselineRssKiB = memoryOf(pid)?.rssKiB ?? 0;
+    const secrets = Array.from({ length: opts.peers }, () => toHex(secretFrom(rng)));
+    const firehoseSecret = secretFrom(rng);
+    pinger = await connectClient(node.port, node.pubkey, secretFrom(rng), 10_000);
+
+    const work: FloodWork = { role: 'lnps-flood', port: node.port, pubkey: node.pubkey, secrets, firehoseSecret: toHex(firehoseSecret), firehoseMessages: opts.firehoseMessages ?? 300, seconds: opts.seconds, seed: rng.int(2 ** 32) };
+    worker = new Worker(new URL(import.meta.url), { workerData: work });
+    const messages: unknown[] = [];
+    let wake: (() => void) | undefined;
+    let workerError: Error | undefined;
+    worker.on('message', (m) => {
+      messages.push(m);
+      wake?.();
+    });
+    worker.on('error', (e) => {
+      workerError = e;
+      wake?.();
+    });
+    const next = async (ms: number): Promise<Record<string, unknown>> => {
+      const until = Date.now() + ms;
+      while (messages.length === 0) {
+        if (workerError) throw workerError;
+        if (Date.now() > until) throw new Error(`the flooding peers did not report within ${ms} ms`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
+      }
+      return messages.shift() as Record<string, unknown>;
+    };
+    report.connected = (await next(60_000)).connected as number;
+    log(`flood: ${report.connected} peers connected, baseline RSS ${(report.baselineRssKiB / 1024).toFixed(1)} MiB`);
+    worker.postMessage('go');
+
+    const t0 = Date.now();
+    const deadline = t0 + opts.seconds * 1000;
+    let peakRss = report.baselineRssKiB;
+    const memTimer = setInterval(() => {
+      const m = memoryOf(pid);
+      if (m) peakRss = Math.max(peakRss, m.rssKiB);
+    }, 100);
+    const latencies: number[] = [];
+    while (Date.now() < deadline) {
+      const t = performance.now();
+      await pinger.conn.send(encodeMessage(ping(4)));
+      const pong = await readUntil(pinger.conn, (m) => m.name === 'pong', 10_000);
+      if (pong === null) {
+        failures.push('the pinging peer was disconnected');
+        break;
+      }
+      latencies.push(performance.now() - t);
+      await sleep(10);
+    }
+    const res = (await next(120_000)).result as FloodResult;
+    clearInterval(memTimer);
+    failures.push(...res.failures);
+    report.messages = res.messages;
+    report.bytes = res.bytes;
+    report.firehoseBytes = res.firehoseBytes;
+    report.firehoseMaxWaitingBytes = res.firehoseMaxWaitingBytes;
+    report.firehoseMs = res.firehoseMs;
+    report.peakHwmKiB = Math.max(memoryOf(pid)?.hwmKiB ?? 0, peakRss);
+    report.pings = latencies.length;
+    report.pingP50Ms = percentile(latencies, 50);
+    report.pingP99Ms = percentile(latencies, 99);
+    report.pingMaxMs = latencies.length > 0 ? Math.max(...latencies) : NaN;
+    if (node.child.exitCode !== null || node.child.signalCode !== null) failures.push(`the node died during the flood: ${node.log().slice(-1500)}`);
+
+    // A clean stop flushes what waits for its cooldown; then every peer's newest blob is stored.
+    pinger.conn.destroy();
+    const stopAt = Date.now();
+    await stopServe(node);
+    if (node.child.exitCode !== 0) failures.push(`lnps serve exited ${node.child.exitCode ?? node.child.signalCode} on SIGTERM`);
+    const last = new Map(res.last);
+    const firstSend = new Map(res.firstSend);
+    const firehosePub = pubkeyHexOf(firehoseSecret);
+    const { openLevelKv } = await import('../src/core/store/level.js');
+    const { LnpsStore } = await import('../src/core/store/store.js');
+    const store = await LnpsStore.open(await openLevelKv(join(datadir, 'regtest', 'db')));
+    try {
+      let wrong = 0;
+      for await (const r of store.peerBlobs()) {
+        const hex = toHex(r.peer);
+        const want = hex === firehosePub ? res.firehoseBlob : last.get(hex);
+        if (want === undefined || toHex(r.blob) !== want) wrong++;
+        report.blobWrites += r.meta.update_count;
+        if (hex === firehosePub) continue;
+        // One write at once, then at most one per cooldown, then the flush at shutdown.
+        const span = stopAt - (firstSend.get(hex) ?? res.start) + 50;
+        const bound = Math.floor(span / cooldownMs) + 2;
+        report.writeBoundPerPeer = Math.max(report.writeBoundPerPeer, bound);
+        report.maxWritesPerPeer = Math.max(report.maxWritesPerPeer, r.meta.update_count);
+        if (r.meta.update_count > bound) failures.push(`peer ${hex.slice(0, 16)} was written ${r.meta.update_count} times in ${span} ms (cooldown ${cooldownMs} ms: at most ${bound})`);
+      }
+      const t = await store.totals();
+      if (t.peers !== report.connected + 1) failures.push(`${t.peers} peers stored, ${report.connected + 1} sent blobs`);
+      if (wrong > 0) failures.push(`${wrong} peers do not hold the newest blob they sent after a clean stop`);
+    } finally {
+      await store.close();
+    }
+    log(
+      `flood: ${report.connected} peers, ${report.messages} peer_storage (${(report.bytes / 2 ** 20).toFixed(1)} MiB) in ${((res.end - res.start) / 1000).toFixed(1)} s; ` +
+        `ping p50 ${report.pingP50Ms.toFixed(1)} ms, p99 ${report.pingP99Ms.toFixed(1)} ms, max ${report.pingMaxMs.toFixed(1)} ms over ${report.pings}; ` +
+        `peak RSS ${(report.peakHwmKiB / 1024).toFixed(1)} MiB (after start ${(report.baselineRssKiB / 1024).toFixed(1)}); ` +
+        `${report.blobWrites} blob writes, at most ${report.maxWritesPerPeer} per peer (bound ${report.writeBoundPerPeer}); ` +
+        `fast sender ${(report.firehoseBytes / 2 ** 20).toFixed(1)} MiB queued at once, up to ${(report.firehoseMaxWaitingBytes / 2 ** 20).toFixed(1)} MiB held back on its side, all out in ${report.firehoseMs} ms`,
+    );
+  } finally {
+    pinger?.conn.destroy();
+    if (worker) await worker.terminate();
+    if (node) await killHard(node.child);
+    removeDir(datadir);
+  }
+  return report;
+}
+
 // ---- Main ----
 
 function arg(name: string): string | undefined {
@@ -368,10 +674,17 @@ async function main(): Promise<void> {
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
   }
+  const floodSeconds = intArg('--flood-seconds', 30);
+  if (floodSeconds > 0) {
+    const r = await flood({ peers: intArg('--peers', 200), seconds: floodSeconds, seed, log: out });
+    out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} flood`);
+    for (const f of r.failures) out(`     ${f}`);
+    failed += r.failures.length;
+  }
   out(failed === 0 ? 'no failure' : `${failed} failure(s)`);
   if (failed > 0) process.exitCode = 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await main();
 }

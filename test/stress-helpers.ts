@@ -11,9 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { toHex } from '../src/core/bytes.js';
 import { isValidPubkey, publicKeyOf } from '../src/core/keys.js';
 import { connectPeer, type PeerConnection } from '../src/core/transport/index.js';
-import { CHAIN_HASH } from '../src/core/wire/chains.js';
-import { decodeMessage, encodeMessage } from '../src/core/wire/registry.js';
-import { initMessage } from '../src/core/wire/init.js';
+import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage } from '../src/core/wire/index.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
 /** The repository root (dist/test/ → ../../), where node_modules resolves. */
