@@ -230,6 +230,12 @@ export function mutate(input: Uint8Array, m: Mutation): Uint8Array {
   }
 }
 
+/** `n` valid messages after 1-3 mutations each, drawn from `seed` (for sending to a running node). */
+export function mutatedMessages(seed: number, n: number): Uint8Array[] {
+  const arb = fc.tuple(anyWire, fc.array(mutation(anyWire), { minLength: 1, maxLength: 3 })).map(([w, ms]) => ms.reduce((b, m) => mutate(b, m), w));
+  return fc.sample(arb, { seed, numRuns: n });
+}
+
 // ---- Checks ----
 
 const DECODE_CODES = new Set(['truncated', 'non_minimal', 'too_large', 'tlv_order', 'tlv_unknown_even', 'tlv_length', 'trailing', 'bad_hex', 'bad_base64', 'bad_value']);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toHex } from '../src/core/bytes.js';
 import { isValidPubkey, publicKeyOf } from '../src/core/keys.js';
-import { connectPeer, type PeerConnection } from '../src/core/transport/index.js';
+import { connect, type Socket } from 'node:net';
+import { InitiatorHandshake, connectPeer, type MessageDecryptor, type MessageEncryptor, type PeerConnection } from '../src/core/transport/index.js';
 import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage } from '../src/core/wire/index.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
@@ -401,4 +402,132 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+// ---- A raw BOLT #8 session, for sending frames the transport would never make ----
+
+export interface RawSession {
+  socket: Socket;
+  enc: MessageEncryptor;
+  dec: MessageDecryptor;
+  /** Messages decrypted so far (until a frame fails to decrypt). */
+  received: Uint8Array[];
+  /** Resolves when the socket has closed. */
+  closed: Promise<void>;
+  isClosed(): boolean;
+  /** Encrypt a message into a frame with the session's next nonces (not written). */
+  frame(msg: Uint8Array): Buffer;
+  write(bytes: Uint8Array): void;
+  /** Wait for a decrypted message that `pick` accepts; null if the socket closes first. */
+  waitFor(pick: (m: Uint8Array) => boolean, ms: number): Promise<Uint8Array | null>;
+}
+
+/** Open a TCP connection and run only the raw socket part of a handshake: for garbage acts. */
+export function rawSocket(port: number): Promise<{ socket: Socket; closed: Promise<void>; isClosed(): boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let isClosed = false;
+    const closed = new Promise<void>((r) => socket.once('close', () => ((isClosed = true), r())));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, closed, isClosed: () => isClosed }));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * The handshake as initiator over a plain socket, then (unless `init` is false) the init
+ * exchange, leaving the session's encryptor in the test's hands.
+ */
+export async function rawSession(port: number, nodePubkey: string, secret: Uint8Array, opts: { init?: boolean; timeoutMs?: number } = {}): Promise<RawSession> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const { socket, closed, isClosed } = await rawSocket(port);
+  try {
+    const hs = new InitiatorHandshake({ localSecret: secret, remotePubkey: Buffer.from(nodePubkey, 'hex') });
+    socket.write(hs.actOne());
+    let buf = Buffer.alloc(0);
+    const act2 = await withTimeout(
+      new Promise<Buffer>((resolve, reject) => {
+        const onData = (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length >= 50) {
+            socket.off('data', onData);
+            resolve(buf);
+          }
+        };
+        socket.on('data', onData);
+        socket.once('close', () => reject(new Error('closed during the handshake')));
+      }),
+      timeoutMs,
+      'no act two',
+    );
+    const { actThree, result } = hs.readActTwo(act2.subarray(0, 50));
+    socket.write(actThree);
+    const enc = result.keys.encryptor();
+    const dec = result.keys.decryptor();
+    const received: Uint8Array[] = [];
+    const waiters = new Set<() => void>();
+    let broken = false;
+    const onData = (d: Buffer) => {
+      if (broken) return;
+      dec.push(d);
+      try {
+        for (let m = dec.next(); m !== undefined; m = dec.next()) received.push(m);
+      } catch {
+        broken = true;
+      }
+      for (const w of waiters) w();
+    };
+    if (act2.length > 50) onData(act2.subarray(50));
+    socket.on('data', onData);
+    void closed.then(() => {
+      for (const w of waiters) w();
+    });
+    let seen = 0;
+    const session: RawSession = {
+      socket,
+      enc,
+      dec,
+      received,
+      closed,
+      isClosed,
+      frame: (msg) => enc.encrypt(msg),
+      write: (b) => void socket.write(b),
+      waitFor: (pick, ms) =>
+        new Promise((resolve, reject) => {
+          const check = () => {
+            while (seen < received.length) {
+              const m = received[seen++]!;
+              if (pick(m)) {
+                done();
+                resolve(m);
+                return;
+              }
+            }
+            if (isClosed()) {
+              done();
+              resolve(null);
+            }
+          };
+          const timer = setTimeout(() => {
+            done();
+            reject(new Error(`no matching message within ${ms} ms`));
+          }, ms);
+          const done = () => {
+            clearTimeout(timer);
+            waiters.delete(check);
+          };
+          waiters.add(check);
+          check();
+        }),
+    };
+    if (opts.init !== false) {
+      socket.write(enc.encrypt(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH[NETWORK]] }))));
+      const init = await session.waitFor((m) => m.length >= 2 && m[0] === 0 && m[1] === 16, timeoutMs);
+      if (init === null) throw new Error('the node closed before its init');
+    }
+    return session;
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
 }
