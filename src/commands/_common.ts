@@ -1,9 +1,9 @@
 // Helpers shared by command files: global options, reading inputs, running an action.
-import { readFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { StoreError, UsageError } from '../core/errors.js';
-import { fromHex } from '../core/bytes.js';
-import { emit, type Format } from '../output.js';
+import { fromHex, toHex } from '../core/bytes.js';
+import { emit, writeOut, type Format } from '../output.js';
 
 export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
 
@@ -103,4 +103,60 @@ export function action<A extends unknown[]>(
     const result = await fn(...args);
     if (result !== undefined) await emit(result, globals(cmd).format, table);
   };
+}
+
+/**
+ * Write a command's output file whole or not at all: the bytes go to a temporary file beside
+ * it, then take its name in one step, so an interrupted run never leaves half a backup.
+ * `overwrite: false` refuses an existing file (the link fails rather than replace it).
+ * Outputs are private by default (mode 0600): they are backups, blobs or plaintexts.
+ */
+export function writeOutputFile(
+  path: string,
+  bytes: Uint8Array | string,
+  opts: { overwrite: boolean; mode?: number; exists?: string } = { overwrite: true },
+): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fail = (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new StoreError('exists', opts.exists ?? `${path} already exists: lnps does not overwrite it`);
+    throw new StoreError('unavailable', `cannot write ${path}: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such directory' : (code ?? 'error')}`);
+  };
+  try {
+    writeFileSync(tmp, bytes, { mode: opts.mode ?? 0o600, flag: 'wx' });
+  } catch (e) {
+    fail(e);
+  }
+  try {
+    if (opts.overwrite) renameSync(tmp, path);
+    else linkSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    fail(e);
+  }
+  if (!opts.overwrite) rmSync(tmp, { force: true });
+}
+
+/**
+ * The usual output of a command that makes bytes: `--out F` writes them raw and returns a
+ * summary; otherwise a bare hex line (it pipes into `lnps decode -` and `lnps verify-blob -`),
+ * or, when --format is given, an object with the hex under `hexKey`.
+ */
+export async function outputBytes(
+  bytes: Uint8Array,
+  out: string | undefined,
+  summary: Record<string, unknown>,
+  cmd: Command,
+  hexKey: string,
+): Promise<Record<string, unknown> | undefined> {
+  if (out !== undefined) {
+    writeOutputFile(out, bytes, { overwrite: true });
+    return { written: out, bytes: bytes.length, ...summary };
+  }
+  if ((cmd.optsWithGlobals() as { format?: string }).format === undefined) {
+    await writeOut(toHex(bytes) + '\n');
+    return undefined;
+  }
+  await emit({ ...summary, [hexKey]: toHex(bytes) }, globals(cmd).format);
+  return undefined;
 }

@@ -1,8 +1,8 @@
 // lnps encode: build a BOLT #1 wire message from flags, or from the JSON that `lnps decode` prints.
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { toHex, fromHex, concatBytes } from '../core/bytes.js';
-import { InputError, StoreError, UsageError } from '../core/errors.js';
+import { fromHex, concatBytes } from '../core/bytes.js';
+import { InputError, UsageError } from '../core/errors.js';
 import {
   MAX_BLOB_LEN,
   REGISTRY,
@@ -15,8 +15,7 @@ import {
   type KnownName,
   type Message,
 } from '../core/wire/index.js';
-import { emit, writeOut } from '../output.js';
-import { action, examples, globals, parseIntFlag, readFileBytes, readStdin } from './_common.js';
+import { action, examples, outputBytes, parseIntFlag, readFileBytes, readStdin } from './_common.js';
 
 interface EncodeOptions {
   json?: string;
@@ -98,22 +97,7 @@ async function encodeCommand(typeArg: string | undefined, opts: EncodeOptions, c
     bytes = encodeMessage(msg);
     summary = { type: msg.type, name: msg.name, length: bytes.length };
   }
-  if (opts.out !== undefined) {
-    try {
-      writeFileSync(opts.out, bytes);
-    } catch (e) {
-      throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    return { written: opts.out, bytes: bytes.length, ...summary };
-  }
-  // The bare hex line by default, so it pipes into `lnps decode -`; an explicit --format
-  // gives an object.
-  if ((cmd.optsWithGlobals() as { format?: string }).format === undefined) {
-    await writeOut(toHex(bytes) + '\n');
-    return undefined;
-  }
-  await emit({ ...summary, hex: toHex(bytes) }, globals(cmd).format);
-  return undefined;
+  return outputBytes(bytes, opts.out, summary, cmd, 'hex');
 }
 
 async function fromJson(source: string): Promise<{ bytes: Uint8Array; summary: Record<string, unknown> }> {

@@ -1,8 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fromHex } from '../core/bytes.js';
-import { StoreError } from '../core/errors.js';
-import { action, examples, globals } from './_common.js';
+import { action, examples, globals, writeOutputFile } from './_common.js';
 import { runOp } from './_db.js';
 
 export function register(program: Command): void {
@@ -17,11 +15,7 @@ export function register(program: Command): void {
         const r = await runOp(globals(cmd), 'getpeerstorage', { peer: pubkey });
         if (opts.out === undefined) return r;
         const { blob, ...rest } = r;
-        try {
-          writeFileSync(opts.out, fromHex(blob as string, 'blob'), { mode: 0o600 });
-        } catch (e) {
-          throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        writeOutputFile(opts.out, fromHex(blob as string, 'blob'));
         return { ...rest, out: opts.out };
       }),
     );

@@ -1,11 +1,12 @@
 // lnps rebuild: put a striped backup back together from shard files an operator gathered by
 // hand (from `lnps stripe`, or blobs peers returned). Any k good shards of one version do.
-import { closeSync, fchmodSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { StoreError, UsageError } from '../core/errors.js';
+import { exists } from '../core/datadir.js';
 import { emit } from '../output.js';
-import { action, examples, globals, readFileBytes } from './_common.js';
+import { action, examples, globals, readFileBytes, writeOutputFile } from './_common.js';
 
 interface RebuildCommandOptions {
   out: string;
@@ -133,7 +134,7 @@ async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd:
   }
 
   const backup = r.backup!;
-  writeBackup(opts.out, backup, opts.force === true);
+  writeOutputFile(opts.out, backup, { overwrite: opts.force === true, exists: `${opts.out} already exists: lnps does not overwrite it unless you add --force` });
   backup.fill(0);
   return {
     ok: true,
@@ -156,30 +157,4 @@ function countReasons(reasons: string[]): string {
   const m = new Map<string, number>();
   for (const r of reasons) m.set(r, (m.get(r) ?? 0) + 1);
   return [...m].map(([r, c]) => `${c} ${r}`).join(', ');
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function writeBackup(path: string, bytes: Uint8Array, force: boolean): void {
-  let fd: number;
-  try {
-    fd = openSync(path, force ? 'w' : 'wx', 0o600);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StoreError('exists', `${path} already exists: lnps does not overwrite it unless you add --force`);
-    throw new StoreError('unavailable', `cannot write ${path}: ${code ?? 'error'}`);
-  }
-  try {
-    fchmodSync(fd, 0o600); // an overwritten file keeps its old mode otherwise: this is a backup
-    writeSync(fd, bytes);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,11 +1,9 @@
 // lnps seal: turn a backup file into the blob we hand a peer (or a whole peer_storage message).
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { InputError, StoreError, UsageError } from '../core/errors.js';
-import { toHex } from '../core/bytes.js';
-import { emit, writeOut } from '../output.js';
-import { action, examples, globals, readFileBytes, readStdin } from './_common.js';
+import { InputError, UsageError } from '../core/errors.js';
+import { action, examples, globals, outputBytes, readFileBytes, readStdin } from './_common.js';
 
 interface SealCommandOptions {
   seq?: string;
@@ -76,22 +74,7 @@ async function sealCommand(file: string | undefined, opts: SealCommandOptions, c
     blob_len: blob.length,
     ...(opts.message ? { message_len: bytes.length } : {}),
   };
-  if (opts.out !== undefined) {
-    try {
-      writeFileSync(opts.out, bytes);
-    } catch (e) {
-      throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    return { written: opts.out, bytes: bytes.length, ...summary };
-  }
-  // Like `lnps encode`, the bare hex line by default so it pipes into decode and verify-blob;
-  // an explicit --format gives the object with seq and sizes.
-  if ((cmd.optsWithGlobals() as { format?: string }).format === undefined) {
-    await writeOut(toHex(bytes) + '\n');
-    return undefined;
-  }
-  await emit({ ...summary, [opts.message ? 'message' : 'blob']: bytes }, g.format);
-  return undefined;
+  return outputBytes(bytes, opts.out, summary, cmd, opts.message ? 'message' : 'blob');
 }
 
 /** peer_storage (type 7) carrying the blob, encoded by the wire codec. */

@@ -1,12 +1,12 @@
 // lnps stripe: split a backup into n sealed shards (version 2), any k of which rebuild it, as
 // files an operator can hand to different peers or places. `lnps rebuild` reverses it.
-import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { InputError, StoreError, UsageError } from '../core/errors.js';
+import { InputError, UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
-import { action, examples, globals, parseIntFlag, readFileBytes, readStdin } from './_common.js';
+import { action, examples, globals, parseIntFlag, readFileBytes, readStdin, writeOutputFile } from './_common.js';
 
 interface StripeCommandOptions {
   k: string;
@@ -89,7 +89,9 @@ async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Comm
   makePrivateDir(opts.out);
   const names = striped.shards.map((_, i) => shardFileName(striped.backup_id, i, n));
   // Write every file exclusively: a name already there means an earlier run; stop, keep it.
-  names.forEach((name, i) => writeExclusive(join(opts.out, name), striped.shards[i]!));
+  names.forEach((name, i) =>
+    writeOutputFile(join(opts.out, name), striped.shards[i]!, { overwrite: false, exists: `${join(opts.out, name)} already exists: lnps never overwrites a shard file; use another --out directory` }),
+  );
 
   return {
     backup_id: striped.backup_id,
@@ -108,20 +110,4 @@ function tooLarge(what: string, size: number, k: number, max: number, perShard: 
   const needK = Math.ceil(size / perShard);
   const hint = needK <= maxK ? `use --k ${needK} or more` : `even --k ${maxK} holds only ${maxK * perShard} bytes`;
   return new InputError(`${what} is ${size} bytes, but ${k} data shards hold at most ${max} bytes (${k} x ${perShard}): ${hint}; nothing was written`, 'too_large');
-}
-
-function writeExclusive(path: string, bytes: Uint8Array): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StoreError('exists', `${path} already exists: lnps never overwrites a shard file; use another --out directory`);
-    throw new StoreError('unavailable', `cannot write ${path}: ${code ?? 'error'}`);
-  }
-  try {
-    writeSync(fd, bytes);
-  } finally {
-    closeSync(fd);
-  }
 }

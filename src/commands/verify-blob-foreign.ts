@@ -2,12 +2,11 @@
 // implementation with the operator's own secret. verify-blob reads the blob and calls this
 // for every format but lnps. Secrets are read, used and dropped: never printed, logged or
 // kept, and never echoed back in an error (not even a character of a malformed hex value).
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { StoreError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
-import { globals, readFileBytes, parseIntFlag, type Network } from './_common.js';
+import { globals, readFileBytes, parseIntFlag, type Network, writeOutputFile } from './_common.js';
 import {
   hsmSecretNeedsPassphrase,
   openForeign,
@@ -207,12 +206,8 @@ export async function verifyForeign(blob: Uint8Array, opts: Record<string, unkno
   }
   if (given(opts, 'out') && plaintext) {
     const path = String(opts.out);
-    try {
-      // The plaintext is a channel backup: private to its owner (as verify-blob does for lnps).
-      writeFileSync(path, plaintext, { mode: 0o600 });
-    } catch (e) {
-      throw new StoreError('unavailable', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'write failed'}`);
-    }
+    // The plaintext is a channel backup: private to its owner (as verify-blob does for lnps).
+    writeOutputFile(path, plaintext);
     result.out = path;
   }
   return result;

@@ -1,12 +1,11 @@
 // lnps verify-blob: is this blob ours, intact, and which backup is it? Operators run it on what a
 // peer returned, so every answer is exact and every failure has one plain reason.
-import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { DecodeError, InputError, StoreError, UsageError } from '../core/errors.js';
+import { DecodeError, InputError, UsageError } from '../core/errors.js';
 import { parseShardHeader } from '../core/backup/shard.js';
 import { printJson } from '../output.js';
-import { action, examples, globals, inputBytes } from './_common.js';
+import { action, examples, globals, inputBytes, writeOutputFile } from './_common.js';
 
 /** Blob formats verify-blob reads; all but lnps are other implementations' (see verify-blob-foreign). */
 export const BLOB_FORMATS = ['lnps', 'cln', 'ldk', 'lnd', 'kmp', 'auto'] as const;
@@ -102,7 +101,7 @@ async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd:
 
   const result = lnpsResult(blob, r);
   if (r.ok) {
-    if (opts.out !== undefined && result.valid === true) writePlaintext(opts.out, r.plaintext);
+    if (opts.out !== undefined && result.valid === true) writeOutputFile(opts.out, r.plaintext);
     r.plaintext.fill(0);
   }
   if (result.valid !== true) process.exitCode = 1;
@@ -154,14 +153,6 @@ async function blobFromMessage(bytes: Uint8Array): Promise<Uint8Array> {
   const m = decodeMessage(bytes); // a malformed message is a DecodeError: exit 1, field named
   if (m.name === 'peer_storage' || m.name === 'peer_storage_retrieval') return m.blob;
   throw new InputError(`the message is ${m.name} (type ${m.type}), not peer_storage (7) or peer_storage_retrieval (9)`, 'wrong_message');
-}
-
-function writePlaintext(path: string, plaintext: Uint8Array): void {
-  try {
-    writeFileSync(path, plaintext, { mode: 0o600 });
-  } catch (e) {
-    throw new StoreError('unavailable', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
 }
 
 /**

@@ -40,10 +40,15 @@ export function nodePaths(opts: { datadir?: string | undefined; network?: Networ
 /** secp256k1 group order: a secret key must be in [1, n-1]. */
 const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-function checkSecret(secret: Uint8Array, path: string): Uint8Array {
+/** True when 32 bytes form a valid secp256k1 secret key (in [1, n-1]). */
+export function isValidSecret(secret: Uint8Array): boolean {
   let k = 0n;
   for (const b of secret) k = (k << 8n) | BigInt(b);
-  if (k === 0n || k >= CURVE_N) throw new StoreError('corrupt', `key file ${path} does not hold a valid secp256k1 secret key`);
+  return secret.length === 32 && k > 0n && k < CURVE_N;
+}
+
+function checkSecret(secret: Uint8Array, path: string): Uint8Array {
+  if (!isValidSecret(secret)) throw new StoreError('corrupt', `key file ${path} does not hold a valid secp256k1 secret key`);
   return secret;
 }
 

@@ -1,21 +1,17 @@
 // `lnps create`: the data directory (0700), the node key (0600) and the network's database.
 import { randomBytes } from 'node:crypto';
-import { exists, makePrivateDir, readNodeKey, writeNewNodeKey, type NodePaths } from '../datadir.js';
+import { exists, isValidSecret, makePrivateDir, readNodeKey, writeNewNodeKey, type NodePaths } from '../datadir.js';
 import { StoreError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { publicKeyOf } from '../keys.js';
 import { levelExists, openLevelKv } from '../store/level.js';
 import { LnpsStore } from '../store/store.js';
 
-const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-
 /** 32 random bytes that form a valid secp256k1 secret (the retry is astronomically rare). */
 export function newSecret(random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n))): Uint8Array {
   for (let i = 0; i < 16; i++) {
     const s = random(32);
-    let k = 0n;
-    for (const b of s) k = (k << 8n) | BigInt(b);
-    if (k > 0n && k < CURVE_N) return s;
+    if (isValidSecret(s)) return s;
   }
   throw new Error('random source gave no valid secret key in 16 tries');
 }
