@@ -676,7 +676,7 @@ async function main(): Promise<void> {
   }
   const floodSeconds = intArg('--flood-seconds', 30);
   if (floodSeconds > 0) {
-    const r = await flood({ peers: intArg('--peers', 200), seconds: floodSeconds, seed, log: out });
+    const r = await flood({ peers: intArg('--peers', 200), seconds: floodSeconds, seed, firehoseMessages: intArg('--firehose', 1000), log: out });
     out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} flood`);
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
