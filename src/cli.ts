@@ -120,6 +120,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     for (const sub of program.commands) {
       addGlobalOptions(commander, sub);
+      // The command list shows the one-line summary; `lnps <command> --help` the full text.
+      const entry = COMMANDS[sub.name()];
+      if (entry && !sub.summary()) sub.summary(entry.summary);
       sub.exitOverride().configureOutput({
         outputError: (str, write) => write(str.replace(/\n+$/, '').split('\n')[0]!.replace(/^error: /, 'lnps: ') + '\n'),
       });

@@ -13,12 +13,12 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: Record<string, CommandEntry> = {
-  stripe: { summary: 'split a backup into N sealed shards, any K of which rebuild it (offline)', load: () => import('./stripe.js') },
-  rebuild: { summary: 'rebuild a striped backup from its shard files (offline)', load: () => import('./rebuild.js') },
   decode: { summary: 'decode a wire message (peer_storage, init, ping, ...) to JSON', load: () => import('./decode.js') },
   encode: { summary: 'build a wire message from flags or from decode\'s JSON', load: () => import('./encode.js') },
   seal: { summary: 'seal a backup with the node key into an lnps blob for peer_storage', load: () => import('./seal.js') },
   'verify-blob': { summary: 'check that a blob is ours and intact, and show its seq', load: () => import('./verify-blob.js') },
+  stripe: { summary: 'split a backup into N sealed shards, any K of which rebuild it (offline)', load: () => import('./stripe.js') },
+  rebuild: { summary: 'rebuild a striped backup from its shard files (offline)', load: () => import('./rebuild.js') },
   create: { summary: 'create the data directory, the node key and the network\'s database', load: () => import('./create.js') },
   getinfo: { summary: 'node public key, network, schema version, peers stored, bytes held, channels known', load: () => import('./getinfo.js') },
   listpeerstorage: { summary: 'list the blobs stored for peers (streams)', load: () => import('./listpeerstorage.js') },
