@@ -2,7 +2,7 @@
 // the long forms of the crash and flood suites (the short forms run inside `npm test`:
 // test/crash*.test.ts, test/flood*.test.ts). Everything runs on 127.0.0.1 in temporary data
 // directories; every process started here is ended by its pid.
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,12 +120,47 @@ export async function cliCrash(command: CrashCommand, opts: CliCrashOptions): Pr
     for (let round = 0; round < opts.rounds; round++) {
       const dir = join(work, `r${round}`);
       cpSync(base, dir, { recursive: true });
-      // Half the kills aim at the end of the run, where the one batch is written.
+      // Kills land four ways: at a random moment; near the end of the run; the moment the
+      // database's write-ahead log starts to grow (a large batch is then torn mid-write); or
+      // once the log has grown and stopped growing (the batch is in, the process not yet done).
       const u = rng.next();
-      const delay = Math.round(report.fullMs * (u < 0.5 ? 0.1 + 1.2 * u : 0.7 + 0.7 * (u - 0.5)));
+      const mode = u < 0.3 ? 'random' : u < 0.45 ? 'late' : u < 0.75 ? 'on-write' : 'after-write';
+      const dbDir = join(dir, 'regtest', 'db');
+      const logBytes = () => {
+        let total = 0;
+        for (const f of readdirSync(dbDir)) {
+          if (!f.endsWith('.log')) continue;
+          try {
+            total += statSync(join(dbDir, f)).size;
+          } catch {
+            // Rotated away between the listing and the stat.
+          }
+        }
+        return total;
+      };
+      const logBefore = logBytes();
       const child = spawn(process.execPath, [BIN, ...args, ...at(dir)], { stdio: 'ignore' });
       const done = exited(child, 120_000);
-      await sleep(delay);
+      const t0 = performance.now();
+      let delay: number;
+      if (mode === 'on-write' || mode === 'after-write') {
+        const limit = report.fullMs * 3;
+        const running = () => performance.now() - t0 < limit && child.exitCode === null && child.signalCode === null;
+        while (logBytes() === logBefore && running()) await sleep(1);
+        if (mode === 'after-write') {
+          let last = logBytes();
+          for (let stable = 0; stable < 3 && running(); ) {
+            await sleep(1);
+            const now = logBytes();
+            stable = now === last ? stable + 1 : 0;
+            last = now;
+          }
+        }
+        delay = Math.round(performance.now() - t0);
+      } else {
+        delay = Math.round(report.fullMs * (mode === 'random' ? 0.1 + 0.9 * rng.next() : 0.75 + 0.3 * rng.next()));
+        await sleep(delay);
+      }
       const wasRunning = child.exitCode === null && child.signalCode === null;
       await killHard(child);
       const end = await done;
@@ -144,7 +179,7 @@ export async function cliCrash(command: CrashCommand, opts: CliCrashOptions): Pr
       }
       if (info.code !== 0) report.failures.push(`round ${round} (kill at ${delay} ms): getinfo exits ${info.code}: ${info.stderr.trim()}`);
       if (outcome === 'BETWEEN' || h.startsWith('files:')) report.failures.push(`round ${round} (kill at ${delay} ms): the database is neither as before nor as after`);
-      log(`  round ${round}: kill at ${delay} ms ${wasRunning ? '' : '(it had finished) '}→ ${outcome}`);
+      log(`  round ${round}: ${mode} kill at ${delay} ms ${wasRunning ? '' : '(it had finished) '}→ ${outcome}`);
       removeDir(dir);
     }
   } finally {
