@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { nodePaths, readNodeKey } from '../core/datadir.js';
 import { callNodeIfRunning } from '../core/node/control.js';
 import { examples, globals } from './_common.js';
-import { listPrinter, openContext } from './_db.js';
+import { listPrinter, openContext, type ListPrinter } from './_db.js';
+import { renderTable, writeOut } from '../output.js';
 
 export function register(program: Command): void {
   program
@@ -11,7 +12,9 @@ export function register(program: Command): void {
     .description(
       'Our own backup, per peer we sent it to: seq sent, seq confirmed (what the peer returned and verified), status of its last retrieval ' +
         '(unconfirmed, confirmed, stale, corrupt, foreign) and when it was last seen; then the peers that returned a backup we never sent from this ' +
-        'database (seq_sent null: a restored node finds its copies here). Works with or without a running node.',
+        'database (seq_sent null: a restored node finds its copies here). Then `versions`: per version of a striped backup (`backup --stripe`), where every shard is ' +
+        '(state unplaced, pending, sent, confirmed by a retrieval, or replaced by a newer blob), whether its holder is connected, and can_lose: how many more holders ' +
+        'can vanish before the backup cannot be rebuilt from peers (can_lose_confirmed counts only shards confirmed by a retrieval). Works with or without a running node.',
     )
     .addHelpText('after', examples('lnps listbackups', 'lnps listbackups --format table'))
     .action(async (_opts: unknown, cmd: Command) => {
@@ -26,17 +29,21 @@ export function register(program: Command): void {
       ]);
       const viaNode = await callNodeIfRunning(paths.socketPath, 'listbackups', {}, (row) => out.row(row));
       if (viaNode) {
-        await out.finish({ newest_seq: viaNode.result.newest_seq });
+        await finish(out, g.format, viaNode.result.newest_seq, viaNode.result.versions ?? []);
         return;
       }
-      const [{ deriveSealKey }, { OwnBackupFile }, { listBackups }] = await Promise.all([
+      const [{ deriveSealKey }, { OwnBackupFile }, { listBackups }, { StripeStore }] = await Promise.all([
         import('../core/backup/seal.js'),
         import('../core/node/consumer.js'),
         import('../core/node/backup.js'),
+        import('../core/node/stripe-store.js'),
       ]);
       const { ctx, close } = await openContext(g);
+      let versions: Record<string, unknown>[];
       try {
         await listBackups(ctx.store, (r) => out.row(r));
+        // No node: nobody is connected, so `connected` is null (unknown) for every holder.
+        versions = await new StripeStore(ctx.store).describe(() => null);
       } finally {
         await close();
       }
@@ -51,6 +58,27 @@ export function register(program: Command): void {
       } catch {
         newest = null;
       }
-      await out.finish({ newest_seq: newest });
+      // A striped version newer than the unstriped backup is the newest.
+      const top = versions[0]?.seq as string | undefined;
+      if (top !== undefined && (newest === null || BigInt(top) > BigInt(newest))) newest = top;
+      await finish(out, g.format, newest, versions);
     });
+}
+
+/** JSON: `versions` beside `backups`. Table: one line per version, then one row per shard. */
+async function finish(out: ListPrinter, format: 'json' | 'table', newest: string | null, versions: Record<string, unknown>[]): Promise<void> {
+  if (format === 'json') {
+    await out.finish({ newest_seq: newest, versions });
+    return;
+  }
+  await out.finish({ newest_seq: newest });
+  for (const v of versions) {
+    const lines = [
+      `\nstriped backup ${String(v.backup_id).slice(0, 16)} seq ${v.seq}: ${v.k}-of-${v.n} ${v.mode}, ${v.total_len} bytes; ` +
+        `${v.held} held, ${v.confirmed} confirmed; can lose ${v.can_lose} more (${v.can_lose_confirmed} counting confirmed only)\n`,
+    ];
+    await writeOut(lines.join(''));
+    const rows = (v.shards as Record<string, unknown>[]).map((s) => ({ ...s, connected: s.connected === null ? '-' : s.connected ? 'yes' : 'no' }));
+    await writeOut((await renderTable(rows, ['index', 'peer', 'state', 'connected', 'sent_at', 'confirmed_at', 'moves'])) + '\n');
+  }
 }

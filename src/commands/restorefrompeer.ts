@@ -12,7 +12,9 @@ export function register(program: Command): void {
     .description(
       'Connect to each peer with our node key (no running node needed), take the peer_storage_retrieval it sends after init, verify it, ' +
         'write the plaintext of the newest valid seq to --out, and print what each peer returned (confirmed = chosen, stale, corrupt, foreign, none, unreachable). ' +
-        'Nothing is ever sent to the peers, so their copies stay as they are. Exit 1 when no peer returned a valid backup.',
+        'Nothing is ever sent to the peers, so their copies stay as they are. Exit 1 when no peer returned a valid backup. ' +
+        'Shards of a striped backup (`backup --stripe K-of-N`) are rebuilt from any K of them (striped: true, used_peers names the peers used, each peer row its shard_index); ' +
+        'with fewer than K, exit 1 and a message naming how many shards are missing.',
     )
     .argument('<peers...>', 'PUBKEY@HOST:PORT of each peer (port default 9735)')
     .requiredOption('--out <file>', 'where to write the restored backup (created with mode 0600)')
@@ -62,12 +64,20 @@ export function register(program: Command): void {
           }
         } else {
           process.exitCode = 1;
+          // Shards came back but too few (or they do not rebuild): say so plainly, naming how
+          // many are missing; the JSON below still tells what each peer returned.
+          if (r.striped && !r.striped.ok) process.stderr.write(`lnps: ${r.striped.message}\n`);
         }
+        const st = r.striped;
         const result = {
           restored: r.chosen !== undefined,
           out: r.chosen ? opts.out : null,
           seq: r.chosen ? r.chosen.seq.toString() : null,
-          from: r.chosen?.peer ?? null,
+          from: st?.chosen ? null : (r.chosen?.peer ?? null),
+          striped: st?.chosen ?? false,
+          ...(st
+            ? { backup_id: st.backup_id, k: st.k, n: st.n, used_peers: st.used_peers, missing: st.missing, message: st.message }
+            : {}),
           ...(r.chosen ? plaintextSummary(r.chosen.plaintext) : { plaintext_len: null, plaintext_sha256: null }),
           peers: r.peers,
         };

@@ -9,7 +9,7 @@ import { toHex } from '../core/bytes.js';
 import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
 import { Logger, parseDebugLevel } from '../core/node/log.js';
 import { DEFAULT_TIMEOUTS } from '../core/node/node.js';
-import { startNode } from '../core/node/serve.js';
+import { DEFAULT_SHARD_MOVE_AFTER_MS, startNode } from '../core/node/serve.js';
 import { DEFAULT_SETTINGS, providerSettings, STORAGE_POLICIES, type StoragePolicy } from '../core/provider/policy.js';
 import { action, examples, globals, parseIntFlag } from './_common.js';
 
@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option('--pong-timeout <duration>', 'drop a pinged peer still silent after this (default 30s)')
     .option('--retrieval-timeout <duration>', 'wait this long for a peer\'s peer_storage_retrieval before sending our backup (default 10s)')
     .option('--handshake-timeout <duration>', 'BOLT #8 handshake and init deadline (default 10s)')
+    .option('--shard-move-after <duration>', 'a peer holding a shard of our striped backup (`backup --stripe`) and away this long has its shard moved to another peer, or the backup re-striped (default 24h)')
     .option('--reconnect-delay <duration>', 'first wait before redialling a --connect peer; doubles per failure up to 60s (default 1s)')
     .option('--debuglevel <level>', 'log level: trace, debug, info, warn, error, critical, off; or SUBSYSTEM=level pairs (PEER, SRVR, STOR, RETN, BKUP)')
     .addHelpText(
@@ -121,6 +122,8 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   };
   const keep = (fromCli('connect') ? ((opts.connect as string[]) ?? []) : (conf.connect ?? [])).map((a) => parsePeerAddress(a.trim()));
   for (const [k, v] of Object.entries(timeouts)) if (v <= 0) throw new UsageError(`${k} must be more than 0`);
+  const shardMoveAfterMs = dur('shard-move-after', DEFAULT_SHARD_MOVE_AFTER_MS);
+  if (shardMoveAfterMs < 100) throw new UsageError('--shard-move-after must be at least 100ms');
   const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
 
@@ -136,7 +139,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep });
+    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs });
     if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;
   } finally {

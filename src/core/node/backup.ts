@@ -19,17 +19,25 @@ export interface NewBackupParams {
  * larger than the current newest, or peers holding the newest would be judged stale against
  * an older one.
  */
-export function newBackup(own: OwnBackupFile, key: SealKey, p: NewBackupParams, now: number): OwnBlob {
+export function newBackup(own: OwnBackupFile, key: SealKey, p: NewBackupParams, now: number, striped?: bigint): OwnBlob {
   if (p.plaintext.length > MAX_PLAINTEXT)
-    throw new InputError(`the backup is ${p.plaintext.length} bytes; one sealed blob holds at most ${MAX_PLAINTEXT} bytes: nothing was sent`, 'too_large');
-  const current = own.load();
-  // The default is the time in ms; two backups within one ms (or a clock set back) still get
-  // increasing seqs.
-  const seq = p.seq ?? (current !== undefined && BigInt(now) <= current.seq ? current.seq + 1n : BigInt(now));
-  if (current !== undefined && seq <= current.seq)
-    throw new InputError(`seq ${seq} is not newer than the current backup's seq ${current.seq}: give a larger --seq`, 'stale_seq');
+    throw new InputError(`the backup is ${p.plaintext.length} bytes; one sealed blob holds at most ${MAX_PLAINTEXT} bytes: nothing was sent (--stripe K-of-N splits a larger one across peers)`, 'too_large');
+  // The newest of our backups, striped (`striped`: its seq) or not.
+  const plainSeq = own.load()?.seq;
+  const currentSeq = plainSeq === undefined ? striped : striped === undefined || plainSeq > striped ? plainSeq : striped;
+  const seq = p.seq ?? nextSeq(currentSeq, now);
+  if (currentSeq !== undefined && seq <= currentSeq)
+    throw new InputError(`seq ${seq} is not newer than the current backup's seq ${currentSeq}: give a larger --seq`, 'stale_seq');
   const sealed = seal(p.plaintext, { seq, key, pad: p.pad ?? 'full' });
   return own.save(sealed, seq);
+}
+
+/**
+ * The default seq: the time in ms; two backups within one ms (or a clock set back) still get
+ * increasing seqs.
+ */
+export function nextSeq(current: bigint | undefined, now: number): bigint {
+  return current !== undefined && BigInt(now) <= current ? current + 1n : BigInt(now);
 }
 
 /** Parse JSON params of the control method `backup`. */

@@ -23,6 +23,7 @@ export const CONFIG_KEYS = {
   'handshake-timeout': 'single',
   'reconnect-delay': 'single',
   'retrieval-timeout': 'single',
+  'shard-move-after': 'single',
   debuglevel: 'single',
 } as const satisfies Record<string, 'single' | 'list'>;
 

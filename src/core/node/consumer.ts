@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { open, MAX_BLOB, MIN_BLOB, type SealKey } from '../backup/seal.js';
 import { StoreError } from '../errors.js';
 import type { ConsumerPort, OwnBlob, RetrievalStatus } from './types.js';
+import type { StripeStore } from './stripe-store.js';
+import { confirmReplicated, judgeShard } from './stripe-node.js';
+import { newestFor, type ShardBlob } from './stripe-serve.js';
 
 export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
@@ -108,23 +111,33 @@ export class OwnBackupFile {
   }
 }
 
-/** The ConsumerPort the node runs: our backup file, the store's records, our seal key. */
+/**
+ * The ConsumerPort the node runs: our backup file, the store's records, our seal key; with
+ * `stripes`, also our striped backups (each holder is sent its own shard, and a shard that
+ * comes back confirms its placement).
+ */
 export class Consumer implements ConsumerPort {
   constructor(
     private readonly own: OwnBackupFile,
     private readonly store: ConsumerStore,
     private readonly key: SealKey,
+    private readonly stripes?: StripeStore | undefined,
   ) {}
 
-  newest(): OwnBlob | undefined {
-    return this.own.load();
+  newest(peer?: Uint8Array): Promise<OwnBlob | undefined> | OwnBlob | undefined {
+    if (!this.stripes) return this.own.load();
+    return newestFor(this.stripes, this.own.load(), peer);
   }
 
   async onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined }> {
+    // A version 2 shard is judged against the striped versions we placed.
+    const shard = this.stripes ? await judgeShard(blob, this.key, this.stripes, peer, now) : undefined;
     const sent = await this.store.sent(peer);
     const expected = sent?.seq ?? this.own.load()?.seq;
-    const c = classifyRetrieval(blob, this.key, expected);
+    const c: Classification = shard ?? classifyRetrieval(blob, this.key, expected);
     c.plaintext?.fill(0);
+    // A whole blob we placed as one copy of a replicated (1-of-N) backup confirms that copy.
+    if (!shard && this.stripes && c.seq !== undefined && (c.status === 'confirmed' || c.status === 'stale')) await confirmReplicated(blob, c.seq, this.stripes, peer, now);
     let keep: { seq: bigint; blob: Uint8Array; received_at: number } | undefined;
     if (c.seq !== undefined) {
       // Keep the newest valid copy this peer gave back, for a restore.
@@ -137,5 +150,7 @@ export class Consumer implements ConsumerPort {
 
   async recordSent(peer: Uint8Array, blob: OwnBlob, now: number): Promise<void> {
     await this.store.putSent(peer, { seq: blob.seq, sha256: blob.sha256, len: blob.sealed.length, sent_at: now });
+    const shard = (blob as ShardBlob).shard;
+    if (shard && this.stripes) await this.stripes.markSent(blob.seq, shard.backup_id, shard.index, peer, now);
   }
 }

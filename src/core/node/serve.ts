@@ -20,7 +20,9 @@ import { connectControl, listenControl, type ControlServer } from './control.js'
 import type { Logger } from './log.js';
 import { LnpsNode, type NodeTimeouts, type Transport } from './node.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
-import { backupParams, backupSummary, listBackups, newBackup } from './backup.js';
+import { backupParams, backupSummary, listBackups, newBackup, nextSeq } from './backup.js';
+import { StripeStore } from './stripe-store.js';
+import { makeKeeper, moveCheckInterval, stripedSummary, stripeParam } from './stripe-serve.js';
 import { parsePeerAddress } from './config.js';
 import type { MessageConn } from './types.js';
 import { join } from 'node:path';
@@ -37,8 +39,13 @@ export interface ServeConfig {
   retentionIntervalMs: number;
   /** Peers to keep connected (`--connect`, `connect=` in lnps.conf). */
   keep?: { pubkey: Uint8Array; host: string; port: number }[];
+  /** A peer holding a shard of our striped backup and away this long has its shard moved (ms). */
+  shardMoveAfterMs?: number;
   log: Logger;
 }
+
+/** Default time a shard holder may stay away before its shard moves: a day. */
+export const DEFAULT_SHARD_MOVE_AFTER_MS = 24 * 3600_000;
 
 export function pidPath(paths: NodePaths): string {
   return join(paths.networkDir, 'lnps.pid');
@@ -97,7 +104,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   const provider = new Provider(store, cfg.provider, {
     onError: (e, peer) => log.sub('STOR').error(`deferred write for ${peer} failed, will retry: ${e instanceof Error ? e.message : String(e)}`),
   });
-  const consumer = new Consumer(own, store, sealKey);
+  const stripes = new StripeStore(store);
+  const consumer = new Consumer(own, store, sealKey, stripes);
   const node = new LnpsNode({
     chainHash: CHAIN_HASH[paths.network],
     provideStorage: cfg.provideStorage,
@@ -107,6 +115,16 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     log,
     provider,
     consumer,
+  });
+
+  const keeper = makeKeeper({
+    node,
+    store,
+    stripes,
+    key: sealKey,
+    log: log.sub('BKUP'),
+    moveAfterMs: cfg.shardMoveAfterMs ?? DEFAULT_SHARD_MOVE_AFTER_MS,
+    plainSeq: () => own.load()?.seq,
   });
 
   const ctx: OpContext = {
@@ -163,16 +181,24 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       case 'backup': {
         const p = backupParams(params);
         const only = p.peer !== undefined ? parsePubkey(p.peer, '--peer') : undefined;
+        const st = stripeParam(params);
+        if (st) {
+          if (only) throw new UsageError('--stripe chooses its own peers: give --stripe or --peer, not both');
+          const seq = p.seq ?? nextSeq(await keeper.newestSeq(), Date.now());
+          const r = await keeper.backup({ plaintext: p.plaintext, k: st.k, n: st.n, seq, pad: p.pad ?? 'full' });
+          return stripedSummary(r.version, r.placed);
+        }
         if (only && !node.peer(only)) throw new InputError(`not connected to ${toHex(only)}: run \`lnps connect\` first`, 'not_connected');
-        const b = newBackup(own, sealKey, p, Date.now());
+        const b = newBackup(own, sealKey, p, Date.now(), (await stripes.current())?.seq);
         log.sub('BKUP').info(`new backup seq ${b.seq} (${b.sealed.length} bytes sealed)`);
         const placed = (await node.placeBackup()).filter((r) => !only || r.peer === toHex(only));
         return { ...backupSummary(b), peers: placed };
       }
       case 'listbackups': {
-        const current = own.load();
         const count = await listBackups(store, (r) => c.row(r));
-        return { newest_seq: current?.seq.toString() ?? null, count };
+        const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
+        const versions = await stripes.describe((peer) => connected.has(peer));
+        return { newest_seq: (await keeper.newestSeq())?.toString() ?? null, count, versions };
       }
       case 'ping':
         return { pubkey, pid: process.pid };
@@ -191,6 +217,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     stopping ??= (async () => {
       srvr.info(`Shutting down (${reason})`);
       if (retentionTimer) clearInterval(retentionTimer);
+      await keeper.stop();
       // Stop accepting and close every peer, so no blob arrives after the flush.
       await node.stop();
       try {
@@ -222,6 +249,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   srvr.info(`lnps node ${pubkey} on ${paths.network}, providing storage: ${cfg.provideStorage ? 'yes (' + cfg.provider.policy + ')' : 'no'}`);
   srvr.info(`Control socket ${paths.socketPath}`);
   for (const k of cfg.keep ?? []) node.keepConnected(k.pubkey, k.host, k.port);
+  keeper.start(moveCheckInterval(cfg.shardMoveAfterMs ?? DEFAULT_SHARD_MOVE_AFTER_MS));
   retentionTimer = setInterval(scheduleRetention, cfg.retentionIntervalMs);
   retentionTimer.unref?.();
   scheduleRetention();
