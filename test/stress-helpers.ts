@@ -57,7 +57,7 @@ export function seedFromEnv(name = 'LNPS_SEED'): number {
 
 // ---- Keys ----
 
-/** A node secret from the generator (valid: below the curve order with overwhelming probability, and checked). */
+/** A node secret from the generator: non-zero, and a first byte under 0xff keeps it below the curve order. */
 export function secretFrom(rng: Rng): Uint8Array {
   for (;;) {
     const s = rng.bytes(32);
