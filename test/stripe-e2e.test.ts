@@ -96,6 +96,24 @@ test('six nodes: a 250,000-byte backup striped 4-of-6, two providers stopped for
     assert.deepEqual(lb.versions[0].shards.map((s: any) => s.connected), [true, true, true, true, false, false]);
     assert.equal(await c.stop(), 0);
 
+    // Without the node, listbackups reads the same versions from the database (connection
+    // state unknown: null), and a striped backup is refused: it needs connected peers.
+    const offline = await cliJson(['listbackups', ...d(C.dir)]);
+    assert.equal(offline.newest_seq, '1000');
+    assert.deepEqual(offline.versions[0].shards.map((s: any) => [s.state, s.connected]), Array.from({ length: 6 }, () => ['confirmed', null]));
+    assert.equal(offline.versions[0].can_lose, 2);
+    const table = await cli(['listbackups', '--format', 'table', ...d(C.dir)]);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /striped backup [0-9a-f]{16} seq 1000: 4-of-6 striped, 250000 bytes; 6 held, 6 confirmed; can lose 2 more \(2 counting confirmed only\)/);
+    const noNode = await cli(['backup', file, '--stripe', '4-of-6', ...d(C.dir)]);
+    assert.equal(noNode.status, 3);
+    assert.match(noNode.stderr, /no lnps node is running .*a striped backup goes to connected peers/);
+    // An unstriped backup must be newer than the striped one.
+    writeFileSync(join(C.dir, 'small'), Buffer.from('small'));
+    const older = await cli(['backup', join(C.dir, 'small'), '--seq', '999', ...d(C.dir)]);
+    assert.equal(older.status, 1);
+    assert.match(older.stderr, /seq 999 is not newer than the current backup's seq 1000/);
+
     // A restored node: a fresh data directory, the same key, an empty database.
     const R = tempDir();
     mkdirSync(R, { mode: 0o700, recursive: true });
