@@ -40,7 +40,7 @@ test('six nodes: a 250,000-byte backup striped 4-of-6, two providers stopped for
     // Connect one at a time, so "longest connected first" orders them as P[0]..P[5].
     for (let i = 0; i < 6; i++) await cliJson(['connect', addr(i), ...d(C.dir)]);
     // Past every peer's retrieval wait (they hold nothing for us yet), so all shards go out now.
-    await sleep(400);
+    await sleep(800);
 
     const backup = randomBytes(250_000);
     const file = join(C.dir, 'channel.backup');
@@ -166,7 +166,7 @@ test('1-of-2 keeps the same blob with two peers; a holder away past --shard-move
     const addr = (i: number) => `${P[i]!.pubkey}@127.0.0.1:${serves[i]!.port}`;
     await cliJson(['connect', addr(0), ...d(C.dir)]);
     await cliJson(['connect', addr(1), ...d(C.dir)]);
-    await sleep(250);
+    await sleep(600); // past both retrieval waits
     const backup = randomBytes(3000);
     const file = join(C.dir, 'small.backup');
     writeFileSync(file, backup);

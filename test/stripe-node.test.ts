@@ -323,3 +323,37 @@ test('newestFor: a holder gets its own shard, a non-holder nothing, and a newer 
   assert.equal(stripeParam({}), undefined);
   assert.throws(() => stripeParam({ stripe: 3 }), UsageError);
 });
+
+test('Consumer with stripes: each holder is offered its own shard, a send is recorded, a returned shard confirms it, a stale one is named', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Consumer, OwnBackupFile } = await import('../src/core/node/consumer.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-stripe-consumer-'));
+  try {
+    const { store, stripes } = await memStripes();
+    const own = new OwnBackupFile(dir, KEY);
+    const consumer = new Consumer(own, store, KEY, stripes);
+    const s1 = sealVersion({ plaintext: new Uint8Array(4000).fill(5), k: 2, n: 3, seq: 40n, pad: 'none' }, KEY, counterRandom(3));
+    await stripes.putVersion({ ...s1, seq: 40n, k: 2, n: 3, pad: 'none', origin: 'backup', peers: [1, 2, 3].map(pkBytes), sha256: sha }, 1);
+    const s2 = sealVersion({ plaintext: new Uint8Array(4000).fill(6), k: 2, n: 3, seq: 41n, pad: 'none' }, KEY, counterRandom(4));
+    await stripes.putVersion({ ...s2, seq: 41n, k: 2, n: 3, pad: 'none', origin: 'backup', peers: [1, 2, 3].map(pkBytes), sha256: sha }, 2);
+    const offer = (await consumer.newest(pkBytes(2)))!;
+    assert.equal(offer.seq, 41n);
+    assert.equal(toHex(offer.sealed), toHex(s2.blobs[1]!));
+    assert.equal(await consumer.newest(pkBytes(7)), undefined);
+    await consumer.recordSent(pkBytes(2), offer, 500);
+    assert.equal((await store.sent(pkBytes(2)))!.seq, 41n);
+    assert.equal((await stripes.current())!.placements[1]!.sent_at, 500);
+    const back = await consumer.onRetrieval(pkBytes(2), s2.blobs[1]!, 600);
+    assert.deepEqual([back.status, back.seq], ['confirmed', 41n]);
+    assert.equal((await stripes.current())!.placements[1]!.confirmed_at, 600);
+    assert.equal((await store.retrieved(pkBytes(2)))!.status, 'confirmed');
+    // Peer 3 still returns its shard of seq 40: stale, and seq 41's placement is not confirmed.
+    const old = await consumer.onRetrieval(pkBytes(3), s1.blobs[2]!, 700);
+    assert.deepEqual([old.status, old.seq], ['stale', 40n]);
+    assert.equal((await stripes.current())!.placements[2]!.confirmed_at, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
