@@ -277,3 +277,28 @@ test('encryptParts() writes the same bytes as encrypt(), small and large, across
   }
   assert.throws(() => b.encryptParts(new Uint8Array(65536)), RangeError);
 });
+
+test('frames spanning reads in two decryptors at once: each message keeps its own bytes', () => {
+  // Large frames that span pushes are gathered in a buffer shared by all decryptors; messages
+  // already returned must never change when another decryptor gathers its next frame.
+  const sizes = [65535, 70, 65535, 40000, 1, 65535];
+  const sides = [0, 1].map((side) => {
+    const enc = vectorEncryptor();
+    const messages = sizes.map((n, i) => new Uint8Array(n).fill((side * 100 + i * 7 + 1) & 255));
+    const stream = Buffer.concat(messages.map((m) => enc.encrypt(m)));
+    return { dec: new MessageDecryptor(fromHex(ME.keys.sk), fromHex(ME.keys.ck)), messages, stream, off: 0, out: [] as Uint8Array[] };
+  });
+  // 65536-byte pushes like socket reads, alternating between the two streams.
+  while (sides.some((s) => s.off < s.stream.length)) {
+    for (const s of sides) {
+      if (s.off >= s.stream.length) continue;
+      s.dec.push(s.stream.subarray(s.off, s.off + 65536));
+      s.off += 65536;
+      for (let m = s.dec.next(); m !== undefined; m = s.dec.next()) s.out.push(m);
+    }
+  }
+  for (const s of sides) {
+    assert.equal(s.out.length, sizes.length);
+    s.out.forEach((m, i) => assert.ok(Buffer.from(m).equals(s.messages[i]!), `message ${i}`));
+  }
+});

@@ -6,7 +6,7 @@
 // directions have rotated.
 import { abytes } from '../bytes.js';
 import { TransportError } from './errors.js';
-import { decryptWithAD, hkdf2, sealInto, sealParts } from './primitives.js';
+import { hkdf2, nonce96, openIv, sealIntoIv, sealPartsIv, setNonce } from './primitives.js';
 
 /** "The maximum size of any Lightning message MUST NOT exceed 65535 bytes." */
 export const MAX_MESSAGE_SIZE = 65535;
@@ -17,8 +17,6 @@ export const TAG_SIZE = 16;
 export const MAX_FRAME_SIZE = LENGTH_HEADER_SIZE + MAX_MESSAGE_SIZE + TAG_SIZE;
 /** A key is rotated when its nonce reaches this value, i.e. after 500 messages. */
 export const ROTATION_NONCE = 1000;
-
-const EMPTY = new Uint8Array(0);
 
 /** The outcome of a handshake: one key per direction and the final chaining key. */
 export class SessionKeys {
@@ -54,20 +52,38 @@ class KeyState {
   private key: Uint8Array;
   private ck: Uint8Array;
   private n = 0;
+  // The 96-bit nonce for `n`, kept up to date instead of built per message (createCipheriv
+  // copies it, so reusing one buffer is safe).
+  private readonly iv = nonce96(0);
   constructor(key: Uint8Array, ck: Uint8Array) {
     this.key = key.slice();
     this.ck = ck.slice();
   }
-  /** Use the current key and nonce once, then advance (and rotate at 1000). */
-  use<T>(fn: (key: Uint8Array, nonce: number) => T): T {
-    const out = fn(this.key, this.n);
+  /** Encrypt with the current key and nonce into `out[offset..]`, then advance. */
+  sealInto(plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    sealIntoIv(this.key, this.iv, plaintext, out, offset);
+    this.advance();
+  }
+  /** Encrypt with the current key and nonce as [ciphertext, tag], then advance. */
+  sealParts(plaintext: Uint8Array): [Buffer, Buffer] {
+    const out = sealPartsIv(this.key, this.iv, plaintext);
+    this.advance();
+    return out;
+  }
+  /** Decrypt `sealed` (ciphertext || tag) with the current key and nonce, then advance. */
+  open(sealed: Uint8Array): Uint8Array | undefined {
+    const out = openIv(this.key, this.iv, sealed);
+    this.advance();
+    return out;
+  }
+  private advance(): void {
     // "The nonce MUST be incremented after this step." Rotation: "ck', k' = HKDF(ck, k)", then
     // n = 0. The spec's vectors rotate when the nonce reaches 1000 (message 500 uses the new key).
     if (++this.n === ROTATION_NONCE) {
       [this.ck, this.key] = hkdf2(this.ck, this.key);
       this.n = 0;
     }
-    return out;
+    setNonce(this.iv, this.n);
   }
 }
 
@@ -85,8 +101,8 @@ export class MessageEncryptor {
     const frame = Buffer.allocUnsafe(LENGTH_HEADER_SIZE + msg.length + TAG_SIZE);
     const len = Buffer.allocUnsafe(2);
     len.writeUInt16BE(msg.length, 0);
-    this.ks.use((k, n) => sealInto(k, n, EMPTY, len, frame, 0));
-    this.ks.use((k, n) => sealInto(k, n, EMPTY, msg, frame, LENGTH_HEADER_SIZE));
+    this.ks.sealInto(len, frame, 0);
+    this.ks.sealInto(msg, frame, LENGTH_HEADER_SIZE);
     return frame;
   }
 
@@ -102,8 +118,8 @@ export class MessageEncryptor {
     const header = Buffer.allocUnsafe(LENGTH_HEADER_SIZE);
     const len = Buffer.allocUnsafe(2);
     len.writeUInt16BE(msg.length, 0);
-    this.ks.use((k, n) => sealInto(k, n, EMPTY, len, header, 0));
-    const [body, tag] = this.ks.use((k, n) => sealParts(k, n, msg));
+    this.ks.sealInto(len, header, 0);
+    const [body, tag] = this.ks.sealParts(msg);
     return [header, body, tag];
   }
 }
@@ -150,19 +166,24 @@ export class MessageDecryptor {
     if (this.bodyLength < 0) {
       if (this.buffered < LENGTH_HEADER_SIZE) return undefined;
       const lc = this.take(LENGTH_HEADER_SIZE);
-      const l = this.ks.use((k, n) => decryptWithAD(k, n, EMPTY, lc));
+      const l = this.ks.open(lc);
       if (l === undefined) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
       this.bodyLength = (l[0]! << 8) | l[1]!;
     }
     if (this.buffered < this.bodyLength + TAG_SIZE) return undefined;
     const c = this.take(this.bodyLength + TAG_SIZE);
     this.bodyLength = -1;
-    const m = this.ks.use((k, n) => decryptWithAD(k, n, EMPTY, c));
+    const m = this.ks.open(c);
     if (m === undefined) throw (this.failed = new TransportError('MSG_BAD_TAG', 'message body: MAC check failed'));
     return m;
   }
 
-  /** Remove exactly n buffered bytes (n <= buffered); no copy when one chunk holds them. */
+  /**
+   * Remove exactly n buffered bytes (n <= buffered). No copy when one chunk holds them;
+   * otherwise they are gathered into a scratch buffer shared by every decryptor, so a frame that
+   * spans socket reads (a 64 KiB message always does) costs no allocation. The result is only
+   * valid until the next take() anywhere: next() decrypts it at once into a fresh buffer.
+   */
   private take(n: number): Uint8Array {
     this.buffered -= n;
     const first = this.chunks[0]!;
@@ -175,7 +196,7 @@ export class MessageDecryptor {
       }
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = (scratch ??= Buffer.allocUnsafe(MAX_FRAME_SIZE)).subarray(0, n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0]!;
@@ -191,3 +212,7 @@ export class MessageDecryptor {
     return out;
   }
 }
+
+// One process-wide buffer for frames that span reads (see take()); decryption is synchronous,
+// so no two decryptors ever use it at the same time.
+let scratch: Buffer | undefined;

@@ -29,39 +29,40 @@ export function ecdh(secret: Uint8Array, pub: Uint8Array): Uint8Array {
  * The 96-bit nonce: "32 bits of leading zeroes followed by a 64-bit value" in little-endian.
  * Nonces never pass 1000 (keys rotate there), so the low 32 bits carry the whole value.
  */
-function nonce96(n: number): Buffer {
+export function nonce96(n: number): Buffer {
   const iv = Buffer.alloc(12);
   iv.writeUInt32LE(n, 4);
   return iv;
 }
 
+/** Set the counter of a nonce made by nonce96() to `n`. */
+export function setNonce(iv: Buffer, n: number): void {
+  iv.writeUInt32LE(n, 4);
+}
+
 /** encryptWithAD(k, n, ad, plaintext) → ciphertext || 16-byte tag. */
 export function encryptWithAD(key: Uint8Array, n: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const out = new Uint8Array(plaintext.length + 16);
-  sealInto(key, n, ad, plaintext, out, 0);
+  const c = createCipheriv('chacha20-poly1305', key, nonce96(n), { authTagLength: 16 });
+  if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
+  out.set(c.update(plaintext), 0);
+  c.final();
+  out.set(c.getAuthTag(), plaintext.length);
   return out;
 }
 
-/** Encrypt `plaintext` and write ciphertext || tag at `out[offset..]` (avoids one copy per frame). */
-export function sealInto(
-  key: Uint8Array,
-  n: number,
-  ad: Uint8Array,
-  plaintext: Uint8Array,
-  out: Uint8Array,
-  offset: number,
-): void {
-  const c = createCipheriv('chacha20-poly1305', key, nonce96(n), { authTagLength: 16 });
-  if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
+/** Encrypt `plaintext` (empty AD) with nonce `iv` and write ciphertext || tag at `out[offset..]`. */
+export function sealIntoIv(key: Uint8Array, iv: Buffer, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+  const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   const body = c.update(plaintext);
   c.final();
   out.set(body, offset);
   out.set(c.getAuthTag(), offset + body.length);
 }
 
-/** Encrypt with empty AD and return ciphertext and tag as separate buffers (no copy). */
-export function sealParts(key: Uint8Array, n: number, plaintext: Uint8Array): [Buffer, Buffer] {
-  const c = createCipheriv('chacha20-poly1305', key, nonce96(n), { authTagLength: 16 });
+/** Encrypt with empty AD and nonce `iv`; ciphertext and tag come back as separate buffers (no copy). */
+export function sealPartsIv(key: Uint8Array, iv: Buffer, plaintext: Uint8Array): [Buffer, Buffer] {
+  const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   const body = c.update(plaintext);
   c.final();
   return [body, c.getAuthTag()];
@@ -77,8 +78,16 @@ export function decryptWithAD(
   ad: Uint8Array,
   sealed: Uint8Array,
 ): Uint8Array | undefined {
+  return openIv(key, nonce96(n), sealed, ad);
+}
+
+/**
+ * Decrypt ciphertext || tag with nonce `iv` into a fresh buffer (never a view of `sealed`), or
+ * undefined when the tag does not verify.
+ */
+export function openIv(key: Uint8Array, iv: Buffer, sealed: Uint8Array, ad: Uint8Array = EMPTY): Uint8Array | undefined {
   if (sealed.length < 16) return undefined;
-  const d = createDecipheriv('chacha20-poly1305', key, nonce96(n), { authTagLength: 16 });
+  const d = createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   d.setAuthTag(sealed.subarray(sealed.length - 16));
   if (ad.length > 0) d.setAAD(ad, { plaintextLength: sealed.length - 16 });
   const body = d.update(sealed.subarray(0, sealed.length - 16));
