@@ -4,6 +4,7 @@
 // rotates them on its own (BOLT #8 "Key rotation is performed for each key (sk and rk)
 // individually"): sharing one chaining key between directions gives wrong keys as soon as both
 // directions have rotated.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { abytes } from '../bytes.js';
 import { TransportError } from './errors.js';
 import { hkdf2, nonce96, openIv, sealIntoIv, sealPartsIv, setNonce } from './primitives.js';
@@ -50,6 +51,9 @@ export class SessionKeys {
 /** One direction's key, nonce and chaining key. */
 class KeyState {
   private key: Uint8Array;
+  // The same key as a KeyObject, made once per key: node:crypto takes it without re-importing
+  // raw bytes on every cipher (four ciphers per message).
+  private keyObject: KeyObject;
   private ck: Uint8Array;
   private n = 0;
   // The 96-bit nonce for `n`, kept up to date instead of built per message (createCipheriv
@@ -57,22 +61,23 @@ class KeyState {
   private readonly iv = nonce96(0);
   constructor(key: Uint8Array, ck: Uint8Array) {
     this.key = key.slice();
+    this.keyObject = createSecretKey(this.key);
     this.ck = ck.slice();
   }
   /** Encrypt with the current key and nonce into `out[offset..]`, then advance. */
   sealInto(plaintext: Uint8Array, out: Uint8Array, offset: number): void {
-    sealIntoIv(this.key, this.iv, plaintext, out, offset);
+    sealIntoIv(this.keyObject, this.iv, plaintext, out, offset);
     this.advance();
   }
   /** Encrypt with the current key and nonce as [ciphertext, tag], then advance. */
   sealParts(plaintext: Uint8Array): [Buffer, Buffer] {
-    const out = sealPartsIv(this.key, this.iv, plaintext);
+    const out = sealPartsIv(this.keyObject, this.iv, plaintext);
     this.advance();
     return out;
   }
   /** Decrypt `sealed` (ciphertext || tag) with the current key and nonce, then advance. */
   open(sealed: Uint8Array): Uint8Array | undefined {
-    const out = openIv(this.key, this.iv, sealed);
+    const out = openIv(this.keyObject, this.iv, sealed);
     this.advance();
     return out;
   }
@@ -81,6 +86,7 @@ class KeyState {
     // n = 0. The spec's vectors rotate when the nonce reaches 1000 (message 500 uses the new key).
     if (++this.n === ROTATION_NONCE) {
       [this.ck, this.key] = hkdf2(this.ck, this.key);
+      this.keyObject = createSecretKey(this.key);
       this.n = 0;
     }
     setNonce(this.iv, this.n);

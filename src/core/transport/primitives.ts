@@ -2,7 +2,7 @@
 // spec's 96-bit nonce. Node's OpenSSL chacha20-poly1305 is byte-compatible with RFC 8439 and
 // measures several times faster than the pure-JS one on 64 KiB messages (bench/transport.ts), so
 // the AEAD runs there; hashing and ECDH use noble.
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { getSharedSecret } from '@noble/secp256k1';
@@ -52,7 +52,7 @@ export function encryptWithAD(key: Uint8Array, n: number, ad: Uint8Array, plaint
 }
 
 /** Encrypt `plaintext` (empty AD) with nonce `iv` and write ciphertext || tag at `out[offset..]`. */
-export function sealIntoIv(key: Uint8Array, iv: Buffer, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+export function sealIntoIv(key: Uint8Array | KeyObject, iv: Buffer, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
   const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   const body = c.update(plaintext);
   c.final();
@@ -61,7 +61,7 @@ export function sealIntoIv(key: Uint8Array, iv: Buffer, plaintext: Uint8Array, o
 }
 
 /** Encrypt with empty AD and nonce `iv`; ciphertext and tag come back as separate buffers (no copy). */
-export function sealPartsIv(key: Uint8Array, iv: Buffer, plaintext: Uint8Array): [Buffer, Buffer] {
+export function sealPartsIv(key: Uint8Array | KeyObject, iv: Buffer, plaintext: Uint8Array): [Buffer, Buffer] {
   const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   const body = c.update(plaintext);
   c.final();
@@ -85,7 +85,7 @@ export function decryptWithAD(
  * Decrypt ciphertext || tag with nonce `iv` into a fresh buffer (never a view of `sealed`), or
  * undefined when the tag does not verify.
  */
-export function openIv(key: Uint8Array, iv: Buffer, sealed: Uint8Array, ad: Uint8Array = EMPTY): Uint8Array | undefined {
+export function openIv(key: Uint8Array | KeyObject, iv: Buffer, sealed: Uint8Array, ad: Uint8Array = EMPTY): Uint8Array | undefined {
   if (sealed.length < 16) return undefined;
   const d = createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
   d.setAuthTag(sealed.subarray(sealed.length - 16));
