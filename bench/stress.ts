@@ -269,6 +269,7 @@ export async function nodeCrash(opts: NodeCrashOptions): Promise<NodeCrashReport
     createNode(datadir);
     for (let round = 0; round < opts.rounds; round++) {
       const node = await startServe(datadir, ['--storage-policy', 'any', '--cooldown', `${cooldownMs}ms`, '--debuglevel', 'info,PEER=warn,STOR=warn']);
+      const failuresBefore = report.failures.length;
       const clients: (Client | undefined)[] = [];
       let killed = false;
       const lastSend = new Map<string, { hex: string; at: number | undefined }>();
@@ -354,6 +355,7 @@ export async function nodeCrash(opts: NodeCrashOptions): Promise<NodeCrashReport
         killed = true;
         for (const c of clients) c?.conn.destroy();
         await killHard(node.child);
+        if (report.failures.length > failuresBefore) report.failures.push(`round ${round}: the node's log ends with: ${node.log().slice(-1500)}`);
       }
     }
     // The last state must come back from a clean start too.
