@@ -9,11 +9,11 @@
 //
 // The ephemeral key is a parameter so the spec's test vectors can be replayed; in use it is
 // random and fresh for every handshake.
-import { getPublicKey, utils } from '@noble/secp256k1';
+import type { Point } from '@noble/secp256k1';
 import { abytes, concatBytes } from '../bytes.js';
-import { isValidPubkey } from '../keys.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
-import { decryptWithAD, ecdh, encryptWithAD, hkdf2, sha256 } from './primitives.js';
+import { decryptWithAD, encryptWithAD, hkdf2, sha256 } from './primitives.js';
+import { EcdhKey, parsePublicKey } from './ecdh.js';
 import { SessionKeys } from './cipher.js';
 
 export const PROTOCOL_NAME = 'Noise_XK_secp256k1_ChaChaPoly_SHA256';
@@ -35,6 +35,8 @@ const H0 = sha256(concatBytes(CK0, utf8(PROLOGUE)));
 export interface HandshakeResult {
   /** The other side's static public key (33 bytes, compressed). */
   remotePubkey: Uint8Array;
+  /** Our static public key (33 bytes, compressed). */
+  localPubkey: Uint8Array;
   /** Keys and chaining key for the encrypted message stream. */
   keys: SessionKeys;
 }
@@ -44,15 +46,16 @@ function fail(code: TransportErrorCode, message: string): never {
 }
 
 /** Checks shared by acts one and two: exact size, version 0, a valid ephemeral key. */
-function parseEphemeralAct(act: 'ACT1' | 'ACT2', m: Uint8Array): { re: Uint8Array; c: Uint8Array } {
+function parseEphemeralAct(act: 'ACT1' | 'ACT2', m: Uint8Array): { re: Uint8Array; rePoint: Point; c: Uint8Array } {
   if (m.length !== 50) fail(`${act}_READ_FAILED`, `${act === 'ACT1' ? 'act one' : 'act two'}: expected 50 bytes, got ${m.length}`);
   // "If v is an unrecognized handshake version, then the responder MUST abort the connection attempt."
   if (m[0] !== HANDSHAKE_VERSION) fail(`${act}_BAD_VERSION`, `${act === 'ACT1' ? 'act one' : 'act two'}: unknown handshake version ${m[0]}`);
   const re = m.subarray(1, 34);
   // re "is to be deserialized into a point on the curve": bytes that are not one end the
   // handshake (the vectors' BAD_PUBKEY cases), before any ECDH is tried.
-  if (!isValidPubkey(re)) fail(`${act}_BAD_PUBKEY`, `${act === 'ACT1' ? 'act one' : 'act two'}: ephemeral key is not a valid secp256k1 point`);
-  return { re, c: m.subarray(34, 50) };
+  const rePoint = parsePublicKey(re);
+  if (!rePoint) fail(`${act}_BAD_PUBKEY`, `${act === 'ACT1' ? 'act one' : 'act two'}: ephemeral key is not a valid secp256k1 point`);
+  return { re, rePoint, c: m.subarray(34, 50) };
 }
 
 class SymmetricState {
@@ -72,9 +75,10 @@ class SymmetricState {
   }
 }
 
-function makeEphemeral(given: Uint8Array | undefined): { priv: Uint8Array; pub: Uint8Array } {
-  const priv = given === undefined ? utils.randomSecretKey() : abytes(given, 32, 'ephemeralSecret');
-  return { priv, pub: getPublicKey(priv, true) };
+// ECDH runs in node:crypto (see ecdh.ts); keys are held there, and each remote key is parsed
+// into a point once even when it is used twice.
+function makeEphemeral(given: Uint8Array | undefined): EcdhKey {
+  return given === undefined ? EcdhKey.generate() : EcdhKey.fromSecret(abytes(given, 32, 'ephemeralSecret'));
 }
 
 export interface InitiatorOptions {
@@ -88,16 +92,19 @@ export interface InitiatorOptions {
 
 /** The side that opens the connection and knows the other's node key. */
 export class InitiatorHandshake {
-  private readonly s: Uint8Array;
+  private readonly s: EcdhKey;
   private readonly rs: Uint8Array;
-  private readonly e: { priv: Uint8Array; pub: Uint8Array };
+  private readonly rsPoint: Point;
+  private readonly e: EcdhKey;
   private readonly st: SymmetricState;
   private step: 'act1' | 'act2' | 'done' | 'failed' = 'act1';
 
   constructor(opts: InitiatorOptions) {
-    this.s = abytes(opts.localSecret, 32, 'localSecret');
+    this.s = EcdhKey.fromSecret(abytes(opts.localSecret, 32, 'localSecret'));
     this.rs = abytes(opts.remotePubkey, 33, 'remotePubkey');
-    if (!isValidPubkey(this.rs)) throw new RangeError('"remotePubkey" expected a valid compressed secp256k1 point');
+    const rsPoint = parsePublicKey(this.rs);
+    if (!rsPoint) throw new RangeError('"remotePubkey" expected a valid compressed secp256k1 point');
+    this.rsPoint = rsPoint;
     this.e = makeEphemeral(opts.ephemeralSecret);
     this.st = new SymmetricState(this.rs);
   }
@@ -106,12 +113,12 @@ export class InitiatorHandshake {
   actOne(): Uint8Array {
     if (this.step !== 'act1') throw new Error('actOne() called out of order');
     const st = this.st;
-    st.mixHash(this.e.pub);
-    st.mixKey(ecdh(this.e.priv, this.rs));
+    st.mixHash(this.e.publicKey);
+    st.mixKey(this.e.ecdh(this.rsPoint));
     const c = encryptWithAD(st.tempK, 0, st.h, EMPTY);
     st.mixHash(c);
     this.step = 'act2';
-    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), this.e.pub, c);
+    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), this.e.publicKey, c);
   }
 
   /** Read act two (exactly 50 bytes) and return act three, 66 bytes. Throws TransportError ACT2_*. */
@@ -119,22 +126,22 @@ export class InitiatorHandshake {
     if (this.step !== 'act2') throw new Error('readActTwo() called out of order');
     this.step = 'failed';
     const st = this.st;
-    const { re, c } = parseEphemeralAct('ACT2', m);
+    const { re, rePoint, c } = parseEphemeralAct('ACT2', m);
     st.mixHash(re);
-    st.mixKey(ecdh(this.e.priv, re));
+    st.mixKey(this.e.ecdh(rePoint));
     // "If the MAC check in this operation fails, then the initiator MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, c) === undefined) fail('ACT2_BAD_TAG', 'act two: MAC check failed');
     st.mixHash(c);
 
-    const c3 = encryptWithAD(st.tempK, 1, st.h, getPublicKey(this.s, true));
+    const c3 = encryptWithAD(st.tempK, 1, st.h, this.s.publicKey);
     st.mixHash(c3);
-    st.mixKey(ecdh(this.s, re));
+    st.mixKey(this.s.ecdh(rePoint));
     const t = encryptWithAD(st.tempK, 0, st.h, EMPTY);
     const [sk, rk] = hkdf2(st.ck, EMPTY);
     this.step = 'done';
     return {
       actThree: concatBytes(Uint8Array.of(HANDSHAKE_VERSION), c3, t),
-      result: { remotePubkey: this.rs, keys: new SessionKeys(sk, rk, st.ck) },
+      result: { remotePubkey: this.rs, localPubkey: this.s.publicKey, keys: new SessionKeys(sk, rk, st.ck) },
     };
   }
 }
@@ -148,16 +155,15 @@ export interface ResponderOptions {
 
 /** The side that accepts the connection; it learns who connected in act three. */
 export class ResponderHandshake {
-  private readonly s: Uint8Array;
-  private readonly e: { priv: Uint8Array; pub: Uint8Array };
+  private readonly s: EcdhKey;
+  private readonly e: EcdhKey;
   private readonly st: SymmetricState;
-  private re: Uint8Array = EMPTY;
   private step: 'act1' | 'act3' | 'done' | 'failed' = 'act1';
 
   constructor(opts: ResponderOptions) {
-    this.s = abytes(opts.localSecret, 32, 'localSecret');
+    this.s = EcdhKey.fromSecret(abytes(opts.localSecret, 32, 'localSecret'));
     this.e = makeEphemeral(opts.ephemeralSecret);
-    this.st = new SymmetricState(getPublicKey(this.s, true));
+    this.st = new SymmetricState(this.s.publicKey);
   }
 
   /** Read act one (exactly 50 bytes) and return act two, 50 bytes. Throws TransportError ACT1_*. */
@@ -165,20 +171,19 @@ export class ResponderHandshake {
     if (this.step !== 'act1') throw new Error('readActOne() called out of order');
     this.step = 'failed';
     const st = this.st;
-    const { re, c } = parseEphemeralAct('ACT1', m);
-    this.re = re.slice();
+    const { re, rePoint, c } = parseEphemeralAct('ACT1', m);
     st.mixHash(re);
-    st.mixKey(ecdh(this.s, re));
+    st.mixKey(this.s.ecdh(rePoint));
     // "If the MAC check in this operation fails, then the responder MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, c) === undefined) fail('ACT1_BAD_TAG', 'act one: MAC check failed');
     st.mixHash(c);
 
-    st.mixHash(this.e.pub);
-    st.mixKey(ecdh(this.e.priv, this.re));
+    st.mixHash(this.e.publicKey);
+    st.mixKey(this.e.ecdh(rePoint));
     const c2 = encryptWithAD(st.tempK, 0, st.h, EMPTY);
     st.mixHash(c2);
     this.step = 'act3';
-    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), this.e.pub, c2);
+    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), this.e.publicKey, c2);
   }
 
   /** Read act three (exactly 66 bytes): the initiator's key and the session. Throws TransportError ACT3_*. */
@@ -193,13 +198,14 @@ export class ResponderHandshake {
     const t = m.subarray(50, 66);
     const rs = decryptWithAD(st.tempK, 1, st.h, c);
     if (rs === undefined) fail('ACT3_BAD_CIPHERTEXT', 'act three: MAC check of the encrypted static key failed');
-    if (!isValidPubkey(rs)) fail('ACT3_BAD_PUBKEY', 'act three: static key is not a valid secp256k1 point');
+    const rsPoint = parsePublicKey(rs);
+    if (!rsPoint) fail('ACT3_BAD_PUBKEY', 'act three: static key is not a valid secp256k1 point');
     st.mixHash(c);
-    st.mixKey(ecdh(this.e.priv, rs));
+    st.mixKey(this.e.ecdh(rsPoint));
     // "If the MAC check in this operation fails, then the responder MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, t) === undefined) fail('ACT3_BAD_TAG', 'act three: MAC check failed');
     const [rk, sk] = hkdf2(st.ck, EMPTY);
     this.step = 'done';
-    return { remotePubkey: rs.slice(), keys: new SessionKeys(sk, rk, st.ck) };
+    return { remotePubkey: rs.slice(), localPubkey: this.s.publicKey, keys: new SessionKeys(sk, rk, st.ck) };
   }
 }

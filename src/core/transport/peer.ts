@@ -22,7 +22,6 @@ import {
   type HandshakeResult,
 } from './handshake.js';
 import { MessageDecryptor, MessageEncryptor, type SessionKeys } from './cipher.js';
-import { publicKeyOf } from '../keys.js';
 
 /** Default time allowed for connecting plus the three acts. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -268,7 +267,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     super();
     this.socket = socket;
     this.remotePubkey = hs.remotePubkey;
-    this.localPubkey = publicKeyOf(opts.localSecret);
+    this.localPubkey = hs.localPubkey; // from the handshake: no second key derivation
     this.initiator = initiator;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;

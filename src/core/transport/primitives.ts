@@ -1,11 +1,10 @@
 // The cryptographic functions BOLT #8 names: SHA-256, HKDF, ECDH and ChaCha20-Poly1305 with the
 // spec's 96-bit nonce. Node's OpenSSL chacha20-poly1305 is byte-compatible with RFC 8439 and
 // measures several times faster than the pure-JS one on 64 KiB messages (bench/transport.ts), so
-// the AEAD runs there; hashing and ECDH use noble.
+// the AEAD runs there; hashing uses noble. ECDH is in ecdh.ts.
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { getSharedSecret } from '@noble/secp256k1';
 
 export { sha256 };
 
@@ -15,14 +14,6 @@ const EMPTY = new Uint8Array(0);
 export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
   const out = hkdf(sha256, ikm, salt, EMPTY, 64);
   return [out.subarray(0, 32), out.subarray(32, 64)];
-}
-
-/**
- * `ECDH(k, rk)` of BOLT #8: SHA-256 of the compressed shared point. Throws (noble's error) when
- * `pub` is not a valid point; callers map that to the act's BAD_PUBKEY code.
- */
-export function ecdh(secret: Uint8Array, pub: Uint8Array): Uint8Array {
-  return sha256(getSharedSecret(secret, pub, true));
 }
 
 /**
