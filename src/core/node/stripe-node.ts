@@ -167,7 +167,9 @@ export class StripeKeeper {
     if (newest !== undefined && p.seq <= newest)
       throw new InputError(`seq ${p.seq} is not newer than the current backup's seq ${newest}: give a larger --seq`, 'stale_seq');
     const now = this.d.now();
-    const chosen = choosePeers(await this.d.peers(), p.k, p.n);
+    const connected = await this.d.peers();
+    for (const c of connected) this.lastSeen.set(c.peer, now);
+    const chosen = choosePeers(connected, p.k, p.n);
     const v = await this.record(p, chosen, 'backup', now);
     this.d.log.info(`new ${v.k}-of-${v.n} ${v.mode} backup ${shortId(v.backup_id)} seq ${v.seq} (${v.total_len} bytes) on ${v.n} peers`);
     return { version: v, placed: await this.sendAll(v) };
@@ -213,11 +215,11 @@ export class StripeKeeper {
   }
 
   private async maintain(): Promise<Plan | undefined> {
+    const v = await this.d.stripes.current();
+    if (!v) return undefined;
     const now = this.d.now();
     const connected = await this.d.peers();
     for (const p of connected) this.lastSeen.set(p.peer, now);
-    const v = await this.d.stripes.current();
-    if (!v) return undefined;
     // Our unstriped backup is newer: that one is what peers should hold now.
     const plain = this.d.plainSeq();
     if (plain !== undefined && plain > v.seq) return undefined;
