@@ -319,3 +319,23 @@ test('pinned: the plaintext of every shard of a small 2-of-3 stripe, parity by h
   assert.deepEqual(got, want);
   assert.equal(got[2], header(2) + '58657cf45fbe71445ebb');
 });
+
+test('a bad shard that shares its index with a good one is named bad_data, in either order', async () => {
+  const { deriveSealKey } = await import('../src/core/backup/seal.js');
+  const key = deriveSealKey(new Uint8Array(32).fill(9));
+  const backup = Uint8Array.from({ length: 3000 }, (_, i) => (i * 13) & 0xff);
+  const s = stripe(backup, { k: 2, n: 4, seq: 8n, pad: 'none', key });
+  const r1 = open(s.shards[1]!, key);
+  assert.ok(r1.ok);
+  const pt = r1.plaintext.slice();
+  pt[100]! ^= 0x40; // shard data, header intact
+  const bad1 = seal(pt, { seq: 8n, pad: 'none', key, version: 2 });
+  for (const blobs of [[bad1, s.shards[1]!, s.shards[2]!], [s.shards[1]!, bad1, s.shards[2]!]]) {
+    const r = rebuild(blobs, key);
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.backup, backup);
+    const badInput = blobs.indexOf(bad1);
+    assert.deepEqual(r.ignored.map((x) => [x.input, x.reason]), [[badInput, 'bad_data']]);
+    assert.deepEqual(r.used.map((u) => u.input).sort(), [blobs.indexOf(s.shards[1]!), 2].sort());
+  }
+});

@@ -230,6 +230,9 @@ function shortId(id: Uint8Array): string {
   return toHex(id).slice(0, 16);
 }
 
+/** Bound on the differing same-index shards tried in place of the first one seen. */
+const MAX_ALTERNATES = 8;
+
 /** Bound on the k-subsets tried when shards open cleanly but do not rebuild to backup_sha256. */
 const MAX_SUBSETS_TRIED = 64;
 
@@ -339,14 +342,27 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
     }
     // When the bytes do not hash right, other k-subsets are tried, a bounded number of them.
     const present = [...c.byIndex.keys()].sort((x, y) => x - y);
-    let tried = 0;
-    for (const subset of subsetsToTry(present, s.k)) {
-      if (tried++ >= MAX_SUBSETS_TRIED) break;
-      const backup = tryRebuild(c, subset);
-      if (backup) {
-        chosen = { c, backup, indexes: subset };
-        break;
+    const search = (): { c: Candidate; backup: Uint8Array; indexes: number[] } | undefined => {
+      let tried = 0;
+      for (const subset of subsetsToTry(present, s.k)) {
+        if (tried++ >= MAX_SUBSETS_TRIED) break;
+        const backup = tryRebuild(c, subset);
+        if (backup) return { c, backup, indexes: subset };
       }
+      return undefined;
+    };
+    chosen = search();
+    // Two shards with one index and different data (only our own key can seal either): the
+    // first one seen may be the bad one, so the result must not depend on the order given.
+    // Each differing duplicate is tried in its index's place, a bounded number of them.
+    const differing = c.duplicates.filter((o) => !equalBytes(o.shard.data, c.byIndex.get(o.shard.index)!.shard.data));
+    for (const alt of differing.slice(0, MAX_ALTERNATES)) {
+      if (chosen) break;
+      const prev = c.byIndex.get(alt.shard.index)!;
+      c.byIndex.set(alt.shard.index, alt);
+      chosen = search();
+      if (chosen) c.duplicates[c.duplicates.indexOf(alt)] = prev;
+      else c.byIndex.set(alt.shard.index, prev);
     }
     v.status = chosen ? 'rebuilt' : 'bad_checksum';
   }
@@ -366,7 +382,14 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
       if (equalBytes(expected[j]!, o.shard.data)) used.push({ input: o.input, index });
       else ignored.push({ input: o.input, index, reason: 'bad_data', detail: 'opened cleanly, but its data disagrees with the rebuilt backup' });
     });
-    for (const o of c.duplicates) ignored.push({ input: o.input, index: o.shard.index, reason: 'duplicate', detail: `a second shard with index ${o.shard.index}` });
+    for (const o of c.duplicates) {
+      const same = equalBytes(o.shard.data, c.byIndex.get(o.shard.index)!.shard.data);
+      ignored.push(
+        same
+          ? { input: o.input, index: o.shard.index, reason: 'duplicate', detail: `a second shard with index ${o.shard.index}` }
+          : { input: o.input, index: o.shard.index, reason: 'bad_data', detail: `a second shard with index ${o.shard.index}, whose data disagrees with the rebuilt backup` },
+      );
+    }
   }
   // Not rebuilt: the newest version's shards are reported in `found`, not as ignored.
   const found: UsedShard[] = [];
