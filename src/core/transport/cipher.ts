@@ -96,6 +96,8 @@ class KeyState {
 /** Encrypts outgoing messages into whole frames, in order. */
 export class MessageEncryptor {
   private readonly ks: KeyState;
+  /** The plaintext length prefix, reused: the cipher reads it before encrypt() returns. */
+  private readonly len = Buffer.alloc(2);
   constructor(key: Uint8Array, chainingKey: Uint8Array) {
     this.ks = new KeyState(abytes(key, 32, 'key'), abytes(chainingKey, 32, 'chainingKey'));
   }
@@ -105,9 +107,8 @@ export class MessageEncryptor {
     if (msg.length > MAX_MESSAGE_SIZE)
       throw new RangeError(`"message" expected at most ${MAX_MESSAGE_SIZE} bytes, got ${msg.length}`);
     const frame = Buffer.allocUnsafe(LENGTH_HEADER_SIZE + msg.length + TAG_SIZE);
-    const len = Buffer.allocUnsafe(2);
-    len.writeUInt16BE(msg.length, 0);
-    this.ks.sealInto(len, frame, 0);
+    this.len.writeUInt16BE(msg.length, 0);
+    this.ks.sealInto(this.len, frame, 0);
     this.ks.sealInto(msg, frame, LENGTH_HEADER_SIZE);
     return frame;
   }
@@ -122,9 +123,8 @@ export class MessageEncryptor {
     if (msg.length > MAX_MESSAGE_SIZE)
       throw new RangeError(`"message" expected at most ${MAX_MESSAGE_SIZE} bytes, got ${msg.length}`);
     const header = Buffer.allocUnsafe(LENGTH_HEADER_SIZE);
-    const len = Buffer.allocUnsafe(2);
-    len.writeUInt16BE(msg.length, 0);
-    this.ks.sealInto(len, header, 0);
+    this.len.writeUInt16BE(msg.length, 0);
+    this.ks.sealInto(this.len, header, 0);
     const [body, tag] = this.ks.sealParts(msg);
     return [header, body, tag];
   }
