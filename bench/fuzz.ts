@@ -525,6 +525,10 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`usage: npm run fuzz -- [--runs N] [--seed S] [--target NAME[,NAME]] [--time-limit SECONDS]\ntargets: ${TARGETS.map((t) => t.name).join(', ')}\n`);
+    return;
+  }
   const runsText = arg('--runs') ?? '100000';
   const seedText = arg('--seed');
   const limitText = arg('--time-limit');

@@ -692,9 +692,33 @@ function intArg(name: string, dflt: number): number {
   return Number(v);
 }
 
+const USAGE = `usage: npm run stress -- [--rounds N] [--cli-rounds N] [--flood-seconds S] [--peers N] [--firehose N] [--seed S]
+  --rounds N         node crash rounds (default 100; 0 skips)
+  --cli-rounds N     crash rounds for each of importpeerstorage and prunepeerbackup (default 20; 0 skips)
+  --flood-seconds S  length of the flood (default 30; 0 skips)
+  --peers N          flooding peers (default 200)
+  --firehose N       full-size messages the fast sender queues at once (default 1000)
+  --seed S           replay a run (printed at the start)
+`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const known = ['--rounds', '--cli-rounds', '--flood-seconds', '--peers', '--firehose', '--seed'];
+  const unknown = process.argv.slice(2).filter((a, i, all) => a.startsWith('--') && !known.includes(a.split('=')[0]!) && !(i > 0 && known.includes(all[i - 1]!)));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown option ${unknown.join(', ')}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const seed = arg('--seed') !== undefined ? intArg('--seed', 0) >>> 0 : (Date.now() ^ (process.pid << 10)) >>> 0;
   const cliRounds = intArg('--cli-rounds', 20);
+  const rounds = intArg('--rounds', 100);
+  const floodSeconds = intArg('--flood-seconds', 30);
+  const peers = intArg('--peers', 200);
+  const firehose = intArg('--firehose', 1000);
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`lnps stress: seed ${seed}`);
   let failed = 0;
@@ -704,16 +728,14 @@ async function main(): Promise<void> {
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
   }
-  const rounds = intArg('--rounds', 100);
   if (rounds > 0) {
     const r = await nodeCrash({ rounds, seed, log: out });
     out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} node crash: ${r.rounds} rounds survived, ${r.sent} peer_storage sent, ${r.settledChecks} settled peers checked for their newest blob, ${r.newestStored} peers held their newest`);
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
   }
-  const floodSeconds = intArg('--flood-seconds', 30);
   if (floodSeconds > 0) {
-    const r = await flood({ peers: intArg('--peers', 200), seconds: floodSeconds, seed, firehoseMessages: intArg('--firehose', 1000), log: out });
+    const r = await flood({ peers, seconds: floodSeconds, seed, firehoseMessages: firehose, log: out });
     out(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} flood`);
     for (const f of r.failures) out(`     ${f}`);
     failed += r.failures.length;
