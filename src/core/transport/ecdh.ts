@@ -59,7 +59,6 @@ export class EcdhKey {
     this.ky = toBigInt(K.subarray(33, 65));
     this.publicKey = Uint8Array.from(native.getPublicKey(null, 'compressed'));
     this.inv2ky = etc.invert(2n * this.ky, FP); // public input: our public key
-
   }
 
   /** The key for a given 32-byte secret (RangeError when it is 0 or not below the group order). */
