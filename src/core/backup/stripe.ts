@@ -230,8 +230,8 @@ function shortId(id: Uint8Array): string {
   return toHex(id).slice(0, 16);
 }
 
-/** Bound on the differing same-index shards tried in place of the first one seen. */
-const MAX_ALTERNATES = 8;
+/** Bound on the choices tried among same-index shards whose data differ. */
+const MAX_ALTERNATES = 64;
 
 /** Bound on the k-subsets tried when shards open cleanly but do not rebuild to backup_sha256. */
 const MAX_SUBSETS_TRIED = 64;
@@ -354,15 +354,27 @@ export function rebuild(blobs: readonly Uint8Array[], key: SealKey): RebuildResu
     chosen = search();
     // Two shards with one index and different data (only our own key can seal either): the
     // first one seen may be the bad one, so the result must not depend on the order given.
-    // Each differing duplicate is tried in its index's place, a bounded number of them.
-    const differing = c.duplicates.filter((o) => !equalBytes(o.shard.data, c.byIndex.get(o.shard.index)!.shard.data));
-    for (const alt of differing.slice(0, MAX_ALTERNATES)) {
-      if (chosen) break;
-      const prev = c.byIndex.get(alt.shard.index)!;
-      c.byIndex.set(alt.shard.index, alt);
-      chosen = search();
-      if (chosen) c.duplicates[c.duplicates.indexOf(alt)] = prev;
-      else c.byIndex.set(alt.shard.index, prev);
+    // Every choice of one variant per index is tried, a bounded number of choices.
+    if (!chosen) {
+      const variants = new Map<number, Opened[]>();
+      for (const o of c.duplicates) {
+        const list = variants.get(o.shard.index) ?? [c.byIndex.get(o.shard.index)!];
+        if (!list.some((x) => equalBytes(x.shard.data, o.shard.data))) list.push(o);
+        variants.set(o.shard.index, list);
+      }
+      const axes = [...variants.entries()].filter(([, list]) => list.length > 1);
+      const choice = axes.map(() => 0);
+      for (let tried = 0; !chosen && axes.length > 0 && tried < MAX_ALTERNATES; tried++) {
+        // Next choice in mixed radix (the all-first choice was the search above).
+        let d = 0;
+        while (d < axes.length && ++choice[d]! === axes[d]![1].length) choice[d++] = 0;
+        if (d === axes.length) break;
+        axes.forEach(([index, list], j) => c.byIndex.set(index, list[choice[j]!]!));
+        chosen = search();
+      }
+      if (!chosen) axes.forEach(([index, list]) => c.byIndex.set(index, list[0]!));
+      // The duplicates are every member not chosen for its index.
+      else c.duplicates = c.members.filter((o) => c.byIndex.get(o.shard.index) !== o);
     }
     v.status = chosen ? 'rebuilt' : 'bad_checksum';
   }
