@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connectPeer, type PeerConnection } from '../src/core/transport/index.js';
 import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage, type Message } from '../src/core/wire/registry.js';
@@ -208,4 +208,25 @@ export class RawPeer {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+/** The data directory and network flags of a node's directory. */
+export const d = (dir: string): string[] => ['--datadir', dir, ...NET];
+
+/** Poll until `fn` returns a truthy value (bounded). */
+export async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The sha256 of the blob `dir`'s database holds for `peer`, if any. */
+export async function storedSha(dir: string, peer: string): Promise<string | undefined> {
+  const r = await cli(['getpeerstorage', peer, ...d(dir)]);
+  return r.status === 0 ? (JSON.parse(r.stdout).blob_sha256 as string) : undefined;
 }

@@ -5,28 +5,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
-import { cleanup, cli, cliJson, createNode, NET, Serve, sleep, tempDir } from './node-harness.js';
+import { randomBytes } from 'node:crypto';
+import { cleanup, cli, cliJson, createNode, d, sha, storedSha, until, Serve, sleep, tempDir } from './node-harness.js';
 
 after(cleanup);
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const d = (dir: string) => ['--datadir', dir, ...NET];
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function storedSha(dir: string, peer: string): Promise<string | undefined> {
-  const r = await cli(['getpeerstorage', peer, ...d(dir)]);
-  return r.status === 0 ? (JSON.parse(r.stdout).blob_sha256 as string) : undefined;
-}
 
 test('six nodes: a 250,000-byte backup striped 4-of-6, two providers stopped for good, a restored node rebuilds it from the other four', { timeout: 60_000 }, async () => {
   const C = await createNode(); // our node

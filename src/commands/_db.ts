@@ -93,6 +93,14 @@ export interface ListPrinter extends RowSink {
   finish(extra?: Record<string, unknown>): Promise<void>;
 }
 
+/** Rows are gathered into chunks of about 64 KiB, one write each, waiting while the pipe is full. */
+async function flushChunk(buf: string): Promise<string> {
+  if (buf.length < 65536) return buf;
+  const w = writeOut(buf);
+  if (w) await w;
+  return '';
+}
+
 /**
  * Print a list as it streams: JSON (`{"<key>": [rows one per line], ...extra}`) or a table with
  * fixed column widths (so no row has to wait for the widest one). Writes respect backpressure.
@@ -107,12 +115,7 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
     return {
       async row(row) {
         buf += (n++ === 0 ? open + '\n    ' : ',\n    ') + JSON.stringify(row);
-        if (buf.length >= 65536) {
-          const chunk = buf;
-          buf = '';
-          const w = writeOut(chunk);
-          if (w) await w;
-        }
+        buf = await flushChunk(buf);
       },
       async finish(extra = {}) {
         let tail = n === 0 ? open + ']' : '\n  ]';
@@ -139,12 +142,7 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
       await header();
       n++;
       buf += columns.map((c) => cell(row[c.key], c)).join('  ').trimEnd() + '\n';
-      if (buf.length >= 65536) {
-        const chunk = buf;
-        buf = '';
-        const w = writeOut(chunk);
-        if (w) await w;
-      }
+      buf = await flushChunk(buf);
     },
     async finish(extra = {}) {
       await header();
