@@ -8,6 +8,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { abytes } from '../bytes.js';
 import { TransportError } from './errors.js';
 import { hkdf2, nonce96, openIv, sealIntoIv, sealPartsIv, setNonce } from './primitives.js';
+import { keyWords, openLength, sealLength } from './header.js';
 
 /** "The maximum size of any Lightning message MUST NOT exceed 65535 bytes." */
 export const MAX_MESSAGE_SIZE = 65535;
@@ -54,6 +55,8 @@ class KeyState {
   // The same key as a KeyObject, made once per key: node:crypto takes it without re-importing
   // raw bytes on every cipher (four ciphers per message).
   private keyObject: KeyObject;
+  // And as words for the length prefixes, which are sealed in JS (header.ts).
+  private words: Uint32Array;
   private ck: Uint8Array;
   private n = 0;
   // The 96-bit nonce for `n`, kept up to date instead of built per message (createCipheriv
@@ -62,12 +65,24 @@ class KeyState {
   constructor(key: Uint8Array, ck: Uint8Array) {
     this.key = key.slice();
     this.keyObject = createSecretKey(this.key);
+    this.words = keyWords(this.key);
     this.ck = ck.slice();
   }
   /** Encrypt with the current key and nonce into `out[offset..]`, then advance. */
   sealInto(plaintext: Uint8Array, out: Uint8Array, offset: number): void {
     sealIntoIv(this.keyObject, this.iv, plaintext, out, offset);
     this.advance();
+  }
+  /** Encrypt a 2-byte length prefix with the current key and nonce into `out[offset..]`, then advance. */
+  sealLength(len: Uint8Array, out: Uint8Array, offset: number): void {
+    sealLength(this.words, this.n, len, out, offset);
+    this.advance();
+  }
+  /** Decrypt an 18-byte length prefix with the current key and nonce, then advance. */
+  openLength(sealed: Uint8Array): Uint8Array | undefined {
+    const out = openLength(this.words, this.n, sealed);
+    this.advance();
+    return out;
   }
   /** Encrypt with the current key and nonce as [ciphertext, tag], then advance. */
   sealParts(plaintext: Uint8Array): [Buffer, Buffer] {
@@ -87,6 +102,7 @@ class KeyState {
     if (++this.n === ROTATION_NONCE) {
       [this.ck, this.key] = hkdf2(this.ck, this.key);
       this.keyObject = createSecretKey(this.key);
+      this.words = keyWords(this.key);
       this.n = 0;
     }
     setNonce(this.iv, this.n);
@@ -108,7 +124,7 @@ export class MessageEncryptor {
       throw new RangeError(`"message" expected at most ${MAX_MESSAGE_SIZE} bytes, got ${msg.length}`);
     const frame = Buffer.allocUnsafe(LENGTH_HEADER_SIZE + msg.length + TAG_SIZE);
     this.len.writeUInt16BE(msg.length, 0);
-    this.ks.sealInto(this.len, frame, 0);
+    this.ks.sealLength(this.len, frame, 0);
     this.ks.sealInto(msg, frame, LENGTH_HEADER_SIZE);
     return frame;
   }
@@ -124,7 +140,7 @@ export class MessageEncryptor {
       throw new RangeError(`"message" expected at most ${MAX_MESSAGE_SIZE} bytes, got ${msg.length}`);
     const header = Buffer.allocUnsafe(LENGTH_HEADER_SIZE);
     this.len.writeUInt16BE(msg.length, 0);
-    this.ks.sealInto(this.len, header, 0);
+    this.ks.sealLength(this.len, header, 0);
     const [body, tag] = this.ks.sealParts(msg);
     return [header, body, tag];
   }
@@ -172,7 +188,7 @@ export class MessageDecryptor {
     if (this.bodyLength < 0) {
       if (this.buffered < LENGTH_HEADER_SIZE) return undefined;
       const lc = this.take(LENGTH_HEADER_SIZE);
-      const l = this.ks.open(lc);
+      const l = this.ks.openLength(lc);
       if (l === undefined) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
       this.bodyLength = (l[0]! << 8) | l[1]!;
     }

@@ -1,0 +1,109 @@
+// ChaCha20-Poly1305 (RFC 8439, empty AD) for the 2-byte length prefix of every message only.
+// Byte-identical to node:crypto's AEAD (a differential test checks), but a node:crypto cipher
+// costs about 5 us to set up, which is most of the cost for 2 bytes and two of them per message
+// and direction (bench/transport.ts). Here: two ChaCha20 blocks (the Poly1305 key and the key
+// stream), then Poly1305 from @noble/ciphers over the 32 bytes the AEAD authenticates. The block
+// function is add-rotate-xor on 32-bit words, so its timing does not depend on the key; the tag
+// check compares all 16 bytes. Message bodies stay on node:crypto.
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+
+/** A 32-byte key as eight little-endian 32-bit words, the form the block function takes. */
+export function keyWords(key: Uint8Array): Uint32Array {
+  const w = new Uint32Array(8);
+  for (let i = 0; i < 8; i++) w[i] = (key[4 * i]! | (key[4 * i + 1]! << 8) | (key[4 * i + 2]! << 16) | (key[4 * i + 3]! << 24)) >>> 0;
+  return w;
+}
+
+const rotl = (x: number, n: number): number => (x << n) | (x >>> (32 - n));
+
+/**
+ * One ChaCha20 block (RFC 8439 section 2.3) for key words `k`, block counter `counter` and the
+ * BOLT #8 nonce "32 zero bits, then the 64-bit little-endian n" with n < 2^32, written to
+ * `out` as 16 words.
+ */
+function chachaBlock(k: Uint32Array, counter: number, n: number, out: Uint32Array): void {
+  // State: constants "expand 32-byte k", key, counter, nonce words (0, n, 0).
+  const s0 = 0x61707865, s1 = 0x3320646e, s2 = 0x79622d32, s3 = 0x6b206574;
+  const s4 = k[0]!, s5 = k[1]!, s6 = k[2]!, s7 = k[3]!, s8 = k[4]!, s9 = k[5]!, s10 = k[6]!, s11 = k[7]!;
+  const s12 = counter, s13 = 0, s14 = n, s15 = 0;
+  let x0 = s0, x1 = s1, x2 = s2, x3 = s3, x4 = s4, x5 = s5, x6 = s6, x7 = s7;
+  let x8 = s8, x9 = s9, x10 = s10, x11 = s11, x12 = s12, x13 = s13, x14 = s14, x15 = s15;
+  for (let i = 0; i < 10; i++) {
+    // Column round.
+    x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 16); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 12);
+    x0 = (x0 + x4) | 0; x12 = rotl(x12 ^ x0, 8); x8 = (x8 + x12) | 0; x4 = rotl(x4 ^ x8, 7);
+    x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 16); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 12);
+    x1 = (x1 + x5) | 0; x13 = rotl(x13 ^ x1, 8); x9 = (x9 + x13) | 0; x5 = rotl(x5 ^ x9, 7);
+    x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 16); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 12);
+    x2 = (x2 + x6) | 0; x14 = rotl(x14 ^ x2, 8); x10 = (x10 + x14) | 0; x6 = rotl(x6 ^ x10, 7);
+    x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 16); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 12);
+    x3 = (x3 + x7) | 0; x15 = rotl(x15 ^ x3, 8); x11 = (x11 + x15) | 0; x7 = rotl(x7 ^ x11, 7);
+    // Diagonal round.
+    x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 16); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 12);
+    x0 = (x0 + x5) | 0; x15 = rotl(x15 ^ x0, 8); x10 = (x10 + x15) | 0; x5 = rotl(x5 ^ x10, 7);
+    x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 16); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 12);
+    x1 = (x1 + x6) | 0; x12 = rotl(x12 ^ x1, 8); x11 = (x11 + x12) | 0; x6 = rotl(x6 ^ x11, 7);
+    x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 16); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 12);
+    x2 = (x2 + x7) | 0; x13 = rotl(x13 ^ x2, 8); x8 = (x8 + x13) | 0; x7 = rotl(x7 ^ x8, 7);
+    x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 16); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 12);
+    x3 = (x3 + x4) | 0; x14 = rotl(x14 ^ x3, 8); x9 = (x9 + x14) | 0; x4 = rotl(x4 ^ x9, 7);
+  }
+  out[0] = x0 + s0; out[1] = x1 + s1; out[2] = x2 + s2; out[3] = x3 + s3;
+  out[4] = x4 + s4; out[5] = x5 + s5; out[6] = x6 + s6; out[7] = x7 + s7;
+  out[8] = x8 + s8; out[9] = x9 + s9; out[10] = x10 + s10; out[11] = x11 + s11;
+  out[12] = x12 + s12; out[13] = x13 + s13; out[14] = x14 + s14; out[15] = x15 + s15;
+}
+
+// Scratch, reused: everything here runs synchronously and is overwritten on every call.
+const block = new Uint32Array(16);
+const polyKey = new Uint8Array(32);
+const macData = new Uint8Array(32);
+
+/** The Poly1305 tag (key from block 0) over the 2-byte ciphertext: pad16(ct) || le64(0) || le64(2). */
+function tagOf(k: Uint32Array, n: number, ct0: number, ct1: number): Uint8Array {
+  chachaBlock(k, 0, n, block);
+  for (let i = 0; i < 8; i++) {
+    const w = block[i]!;
+    polyKey[4 * i] = w;
+    polyKey[4 * i + 1] = w >>> 8;
+    polyKey[4 * i + 2] = w >>> 16;
+    polyKey[4 * i + 3] = w >>> 24;
+  }
+  macData.fill(0);
+  macData[0] = ct0;
+  macData[1] = ct1;
+  macData[24] = 2; // le64(ciphertext length); the AD length before it is 0
+  const tag = poly1305(macData, polyKey);
+  polyKey.fill(0); // a one-time key, but no reason to leave it lying around
+  return tag;
+}
+
+/** The first keystream word (block 1): its low two bytes encrypt the length. */
+function keystream2(k: Uint32Array, n: number): number {
+  chachaBlock(k, 1, n, block);
+  return block[0]!;
+}
+
+/** Encrypt a 2-byte `plaintext` with nonce `n`: ciphertext (2) || tag (16) at `out[offset..]`. */
+export function sealLength(k: Uint32Array, n: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+  const ks = keystream2(k, n);
+  const c0 = (plaintext[0]! ^ ks) & 0xff;
+  const c1 = (plaintext[1]! ^ (ks >>> 8)) & 0xff;
+  const tag = tagOf(k, n, c0, c1);
+  out[offset] = c0;
+  out[offset + 1] = c1;
+  out.set(tag, offset + 2);
+}
+
+/** Decrypt an 18-byte sealed length with nonce `n`: the 2 plaintext bytes, or undefined when the tag fails. */
+export function openLength(k: Uint32Array, n: number, sealed: Uint8Array): Uint8Array | undefined {
+  if (sealed.length !== 18) return undefined;
+  const c0 = sealed[0]!;
+  const c1 = sealed[1]!;
+  const tag = tagOf(k, n, c0, c1);
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[2 + i]!;
+  if (diff !== 0) return undefined;
+  const ks = keystream2(k, n);
+  return Uint8Array.of((c0 ^ ks) & 0xff, (c1 ^ (ks >>> 8)) & 0xff);
+}
