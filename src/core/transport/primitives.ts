@@ -1,7 +1,8 @@
 // The cryptographic functions BOLT #8 names: SHA-256, HKDF, ECDH and ChaCha20-Poly1305 with the
 // spec's 96-bit nonce. Node's OpenSSL chacha20-poly1305 is byte-compatible with RFC 8439 and
 // measures several times faster than the pure-JS one on 64 KiB messages (bench/transport.ts), so
-// the AEAD runs there; hashing uses noble. ECDH is in ecdh.ts.
+// the AEAD runs there, except for the 2-byte length prefixes (header.ts: a native cipher's
+// set-up costs more than the work); hashing uses noble. ECDH is in ecdh.ts.
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
