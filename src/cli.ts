@@ -6,7 +6,6 @@
 // without commander at all (see `fast` below).
 import type { Command, Option } from 'commander';
 import { ALIASES, COMMANDS } from './commands/index.js';
-import { printJson } from './output.js';
 
 type Commander = typeof import('commander');
 
@@ -64,14 +63,6 @@ function commandName(args: string[]): string | undefined {
   return undefined;
 }
 
-/**
- * A command module may export `fast(args)`: given the arguments after the command name, it
- * returns a runner when it can answer them exactly as its commander declaration would (say,
- * `lnps decode HEX` with no flags), or undefined to go the usual way. The runner's result is
- * printed as JSON, as `action()` does with the default format.
- */
-type FastPath = (args: string[]) => (() => Promise<unknown>) | undefined;
-
 /** One line on stderr (a stack trace only with --debug) and the exit code for the error. */
 async function reportError(err: unknown, debug: boolean): Promise<number> {
   const { EXIT, exitCodeFor } = await import('./exit.js');
@@ -92,16 +83,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(VERSION + '\n');
     return 0;
   }
-  let loaded: Awaited<ReturnType<(typeof COMMANDS)[string]['load']>> | undefined;
   try {
-    if (canonical !== undefined && COMMANDS[canonical] && args[0] === name) {
-      loaded = await COMMANDS[canonical]!.load();
-      const run = (loaded as { fast?: FastPath }).fast?.(args.slice(1));
-      if (run) {
-        const result = await run();
-        if (result !== undefined) printJson(result);
-        return typeof process.exitCode === 'number' ? process.exitCode : 0;
-      }
+    // A command may answer its simplest form from a light module, without commander (see
+    // FastPath in src/commands/index.ts); its result is JSON-ready, printed as `action()` would.
+    const entry = canonical !== undefined && args[0] === name ? COMMANDS[canonical] : undefined;
+    const run = entry?.fast ? (await entry.fast()).fast(args.slice(1)) : undefined;
+    if (run) {
+      const result = await run();
+      if (result !== undefined) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
     }
   } catch (err) {
     return reportError(err, debug);
@@ -112,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(commander);
   try {
     if (canonical !== undefined && COMMANDS[canonical]) {
-      (loaded ?? (await COMMANDS[canonical]!.load())).register(program);
+      (await COMMANDS[canonical]!.load()).register(program);
     } else {
       // Help, version, or an unknown command: register everything so commander can list
       // the commands or suggest the closest one.

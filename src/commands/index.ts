@@ -7,13 +7,22 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
+/**
+ * Given the arguments after the command name, a runner when the command can answer them
+ * exactly as its commander declaration would (say, `lnps decode HEX` with no flags), or
+ * undefined to go the usual way. The runner returns a JSON-ready value (no bigint, no bytes).
+ */
+export type FastPath = (args: string[]) => (() => Promise<unknown>) | undefined;
+
 export interface CommandEntry {
   summary: string;
   load(): Promise<CommandModule>;
+  /** A module with the command's fast path, lighter than the command itself. */
+  fast?(): Promise<{ fast: FastPath }>;
 }
 
 export const COMMANDS: Record<string, CommandEntry> = {
-  decode: { summary: 'decode a wire message (peer_storage, init, ping, ...) to JSON', load: () => import('./decode.js') },
+  decode: { summary: 'decode a wire message (peer_storage, init, ping, ...) to JSON', load: () => import('./decode.js'), fast: () => import('./_decode.js') },
   encode: { summary: 'build a wire message from flags or from decode\'s JSON', load: () => import('./encode.js') },
   seal: { summary: 'seal a backup with the node key into an lnps blob for peer_storage', load: () => import('./seal.js') },
   'verify-blob': { summary: 'check that a blob is ours and intact, and show its seq', load: () => import('./verify-blob.js') },
