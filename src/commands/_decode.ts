@@ -13,7 +13,15 @@ import { messageToJson, type JsonObject } from '../core/wire/json.js';
 export function fast(args: string[]): (() => Promise<unknown>) | undefined {
   if (args.length !== 1 || !/^[0-9a-fA-F]+$/.test(args[0]!)) return undefined;
   const hex = args[0]!;
-  return async () => decodeBytes(fromHex(hex, 'message'), false);
+  return async () => {
+    let bytes: Uint8Array;
+    try {
+      bytes = fromHex(hex, 'message');
+    } catch (e) {
+      throw e instanceof DecodeError ? withHint(e) : e;
+    }
+    return decodeBytes(bytes, false);
+  };
 }
 
 /** Decode one message, or a u16-length-prefixed stream of them, to the JSON `decode` prints. */
