@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .argument('<peers...>', 'PUBKEY@HOST:PORT of each peer (port default 9735)')
     .requiredOption('--out <file>', 'where to write the restored backup (created with mode 0600)')
     .option('--timeout <duration>', 'how long to wait for each peer (default 15s)')
-    .addHelpText('after', examples('lnps restorefrompeer 02eec7…@10.0.0.5:9735 03a1b2…@peer.example.org --out channel.backup'))
+    .addHelpText('after', examples('lnps restorefrompeer 02eec7…@node-a.example.org:9735 03a1b2…@peer.example.org --out channel.backup'))
     .action(
       action(async (peerArgs: string[], opts: { out: string; timeout?: string }, cmd: Command) => {
         const g = globals(cmd);

@@ -51,7 +51,7 @@ export function register(program: Command): void {
         'lnps serve --network regtest --debuglevel info,PEER=debug',
       ) +
         '\nlnps.conf (in the data directory) takes the same settings as key=value lines, for example:\n' +
-        '  listen=0.0.0.0:9735\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n  connect=02...@203.0.113.5:9735\n',
+        '  listen=0.0.0.0:9735\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n  connect=02...@node.example.org:9735\n',
     )
     .action(action(async (opts: Record<string, unknown>, cmd: Command) => serve(opts, cmd)));
 }
