@@ -9,29 +9,15 @@
 import { createDecipheriv, scryptSync } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
+import { timeEach } from './timing.js';
 import { clnPassphraseKey, CLN_ARGON2 } from '../src/core/backup/formats/kdf.js';
 import {
   openClnBlob, openLdkBlob, openKmpBlob, openLndBlob, ldkPeerStorageKey, kmpNodeKeyFromSeed, lndKeyFromEntropy, decodeStaticChanBackup,
 } from '../src/core/backup/formats/index.js';
 import { clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, chachaPolyT, bip39SeedT, scbT, modernChanT, hex } from '../test/formats-build.js';
 
-/** Median ms of `fn` over rounds, each round a batch sized to ~batchMs; bounded in count and time. */
-function measure(fn: () => unknown, opts = { rounds: 7, batchMs: 30, maxBatch: 500 }): number {
-  const t0 = performance.now();
-  let n = 0;
-  while (n < opts.maxBatch && performance.now() - t0 < opts.batchMs) {
-    fn();
-    n++;
-  }
-  const batch = Math.max(1, n);
-  const samples: number[] = [];
-  for (let r = 0; r < opts.rounds; r++) {
-    const s = performance.now();
-    for (let i = 0; i < batch; i++) fn();
-    samples.push((performance.now() - s) / batch);
-  }
-  return samples.sort((a, b) => a - b)[samples.length >> 1]!;
-}
+/** Median ms of one call of `fn`. */
+const measure = (fn: () => unknown, opts = { rounds: 7, batchMs: 30, maxBatch: 500 }): number => timeEach({ fn }, opts).fn!;
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 

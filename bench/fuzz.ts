@@ -11,7 +11,7 @@
 //   and gives back only the original backup.
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { equalBytes, toHex } from '../src/core/bytes.js';
+import { concatBytes, equalBytes, toHex } from '../src/core/bytes.js';
 import { DecodeError } from '../src/core/errors.js';
 import {
   MSG_TYPE,
@@ -169,16 +169,6 @@ const mutation = (others: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Mutation> =>
     fc.record({ kind: fc.constant('retype' as const), type: fc.oneof(fc.constantFrom(...Object.values(MSG_TYPE)), fc.nat(0xffff)) }),
   );
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Apply one mutation; positions are taken modulo the length, so every draw means something. */
 export function mutate(input: Uint8Array, m: Mutation): Uint8Array {
   const b = input.slice();
@@ -193,7 +183,7 @@ export function mutate(input: Uint8Array, m: Mutation): Uint8Array {
     case 'truncate':
       return b.subarray(0, Math.max(0, n - 1 - (m.cut % Math.max(1, n))));
     case 'extend':
-      return concat(b, m.tail);
+      return concatBytes(b, m.tail);
     case 'length': {
       const f = lengthFields(b);
       const list = m.tlv ? f.tlvLengths : f.u16;
@@ -211,15 +201,15 @@ export function mutate(input: Uint8Array, m: Mutation): Uint8Array {
       return b;
     }
     case 'splice':
-      return concat(b.subarray(0, m.at % (n + 1)), m.other.subarray(m.from % (m.other.length + 1)));
+      return concatBytes(b.subarray(0, m.at % (n + 1)), m.other.subarray(m.from % (m.other.length + 1)));
     case 'delete': {
       if (n === 0) return b;
       const p = m.pos % n;
-      return concat(b.subarray(0, p), b.subarray(Math.min(n, p + m.len)));
+      return concatBytes(b.subarray(0, p), b.subarray(Math.min(n, p + m.len)));
     }
     case 'insert': {
       const p = m.pos % (n + 1);
-      return concat(b.subarray(0, p), m.data, b.subarray(p));
+      return concatBytes(b.subarray(0, p), m.data, b.subarray(p));
     }
     case 'retype':
       if (n >= 2) {
@@ -351,7 +341,7 @@ export const TARGETS: Target[] = [
     cost: 1,
     property: (t) =>
       fc.property(fc.oneof(fc.constantFrom(...Object.values(MSG_TYPE)), fc.nat(0xffff)), bytes(400), (type, payload) => {
-        checkDecode(concat(Uint8Array.from([type >>> 8, type & 0xff]), payload), t);
+        checkDecode(concatBytes(Uint8Array.from([type >>> 8, type & 0xff]), payload), t);
         checkDecode(payload, t);
       }),
   },

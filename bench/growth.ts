@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
+import { median } from './timing.js';
 import { nodePaths } from '../src/core/datadir.js';
 import { createNode } from '../src/core/service/create.js';
 import { openLevelKv } from '../src/core/store/level.js';
@@ -56,12 +57,6 @@ export function timeCli(args: string[]): Promise<{ ms: number; bytesOut: number 
       resolve({ ms, bytesOut });
     });
   });
-}
-
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function run(): Promise<BenchRow[]> {

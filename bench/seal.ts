@@ -6,37 +6,11 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { BenchRow } from './types.js';
+import { timeEach } from './timing.js';
 import { MAX_PLAINTEXT, deriveSealKey, open, seal, setCipherBackend } from '../src/core/backup/seal.js';
 
 type Fn = () => unknown;
 
-/** Median time of one call in ms: rounds interleave the candidates so drift hits all alike. */
-function measure(fns: Record<string, Fn>, opts = { rounds: 9, batchMs: 40, maxBatch: 2000 }): Record<string, number> {
-  const names = Object.keys(fns);
-  const batch: Record<string, number> = {};
-  for (const n of names) {
-    // Warm up, then size a batch to about batchMs.
-    const t0 = performance.now();
-    let i = 0;
-    while (i < opts.maxBatch && performance.now() - t0 < opts.batchMs) {
-      fns[n]!();
-      i++;
-    }
-    batch[n] = Math.max(1, i);
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < opts.rounds; r++) {
-    for (const n of names) {
-      const f = fns[n]!;
-      const count = batch[n]!;
-      const t0 = performance.now();
-      for (let i = 0; i < count; i++) f();
-      samples[n]!.push((performance.now() - t0) / count);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  return Object.fromEntries(names.map((n) => [n, median(samples[n]!)]));
-}
 
 export async function run(): Promise<BenchRow[]> {
   const pt = new Uint8Array(randomBytes(MAX_PLAINTEXT));
@@ -62,7 +36,7 @@ export async function run(): Promise<BenchRow[]> {
   const { ct: nodeCt, tag: nodeTag } = nodeEnc();
   if (!open(sealed, key).ok || !open(sealedNoble, key).ok) throw new Error('bench: sealed blob does not open');
 
-  const t = measure({
+  const t = timeEach({
     seal: () => seal(pt, { seq: 1n, key }),
     open: () => open(sealed, key),
     sealNoble: () => {
@@ -85,7 +59,7 @@ export async function run(): Promise<BenchRow[]> {
       d.update(nodeCt);
       d.final();
     },
-  });
+  }, { rounds: 9, batchMs: 40, maxBatch: 2000 });
 
   const MB = pt.length / 1e6;
   const row = (name: string, ms: number, baseline: string, base: number, target?: number): BenchRow => ({

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
+import { timeEach } from './timing.js';
 import { MAX_PLAINTEXT, deriveSealKey, open, seal } from '../src/core/backup/seal.js';
 import { rebuild, stripe } from '../src/core/backup/stripe.js';
 
@@ -13,31 +14,6 @@ const SIZE = 1_000_000;
 const K = 16;
 const N = 24;
 
-/** Median ms of one call; candidates interleaved by round so drift hits all alike; bounded in count and time. */
-function measure(fns: Record<string, () => unknown>, rounds = 7, batchMs = 150, maxBatch = 50): Record<string, number> {
-  const names = Object.keys(fns);
-  const batch: Record<string, number> = {};
-  for (const n of names) {
-    const t0 = performance.now();
-    let i = 0;
-    while (i < maxBatch && performance.now() - t0 < batchMs) {
-      fns[n]!();
-      i++;
-    }
-    batch[n] = Math.max(1, i);
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const f = fns[n]!;
-      const t0 = performance.now();
-      for (let i = 0; i < batch[n]!; i++) f();
-      samples[n]!.push((performance.now() - t0) / batch[n]!);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  return Object.fromEntries(names.map((n) => [n, median(samples[n]!)]));
-}
 
 export async function run(): Promise<BenchRow[]> {
   const backup = new Uint8Array(randomBytes(SIZE));
@@ -61,13 +37,13 @@ export async function run(): Promise<BenchRow[]> {
     if (!r.ok || r.backup!.length !== SIZE) throw new Error(`bench: rebuild failed: ${r.message}`);
   }
 
-  const t = measure({
+  const t = timeEach({
     seal: sealAll,
     open: () => openAll(blobs),
     stripe: () => stripe(backup, { k: K, n: N, seq: 1n, key }),
     rebuildLost: () => rebuild(halfLost, key),
     rebuildData: () => rebuild(allData, key),
-  });
+  }, { rounds: 7, batchMs: 150, maxBatch: 50 });
   const mbps = (ms: number) => SIZE / 1e6 / (ms / 1000);
   const seal1 = mbps(t.seal!);
   const open1 = mbps(t.open!);

@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { getPublicKey, getSharedSecret, utils } from '@noble/secp256k1';
 import type { BenchRow } from './types.js';
+import { median } from './timing.js';
 import { publicKeyOf } from '../src/core/keys.js';
 import {
   acceptPeer,
@@ -207,7 +208,6 @@ async function pump(
   return { wall: bytes / 1e6 / ((performance.now() - t0) / 1000), cpu: bytes / 1e6 / cpuSeconds(c0) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Child mode: accept `n` connections, then report RSS before and after as one JSON line. */
 async function idleServer(n: number): Promise<void> {

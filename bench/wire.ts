@@ -7,45 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
+import { median, timeEach } from './timing.js';
 import { toHex } from '../src/core/bytes.js';
 import { CHAIN_HASH, MAX_BLOB_LEN, decodeMessage, encodeMessage, initMessage, peerStorage } from '../src/core/wire/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
-
-type Fn = () => unknown;
-let sink: unknown;
-
-/** Median ms per call; candidates interleave round by round so machine drift hits all alike. */
-function timeEach(fns: Record<string, Fn>, rounds = 9, batchMs = 30, maxBatch = 200_000): Record<string, number> {
-  const names = Object.keys(fns);
-  const batch: Record<string, number> = {};
-  for (const n of names) {
-    const f = fns[n]!;
-    const t0 = performance.now();
-    let i = 0;
-    while (i < maxBatch && performance.now() - t0 < batchMs) {
-      sink = f();
-      i++;
-    }
-    batch[n] = Math.max(1, i);
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const f = fns[n]!;
-      const count = batch[n]!;
-      const t0 = performance.now();
-      for (let i = 0; i < count; i++) sink = f();
-      samples[n]!.push((performance.now() - t0) / count);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, median(samples[n]!)]));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Wall time of whole processes, interleaved, median ms; at most `runs` each and about `maxMs` in all. */
 export function processTimes(cmds: Record<string, string[]>, runs = 15, maxMs = 30_000): Record<string, number> {
@@ -79,8 +45,7 @@ export async function run(): Promise<BenchRow[]> {
     decode: () => decodeMessage(wire),
     encode: () => encodeMessage(msg),
     decodeInit: () => decodeMessage(init),
-  });
-  void sink;
+  }, { rounds: 9, batchMs: 30, maxBatch: 200_000 });
 
   const initHex = toHex(init);
   const p = processTimes({ node: ['-e', '0'], lnps: [BIN, 'decode', initHex] });
