@@ -75,9 +75,8 @@ function blobOf(bytes: Uint8Array): Uint8Array {
 }
 
 async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd: Command): Promise<unknown> {
-  const [{ nodePaths, readNodeKey }, { deriveSealKey }, { rebuild }] = await Promise.all([
-    import('../core/datadir.js'),
-    import('../core/backup/seal.js'),
+  const [{ withSealKey }, { rebuild }] = await Promise.all([
+    import('./_sealkey.js'),
     import('../core/backup/stripe.js'),
   ]);
   const files = listInputs(paths);
@@ -101,11 +100,7 @@ async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd:
   });
 
   const g = globals(cmd);
-  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
-  const key = deriveSealKey(secret);
-  secret.fill(0);
-  const r = rebuild(blobs, key);
-  key.wipe();
+  const r = withSealKey(g, (key) => rebuild(blobs, key));
 
   const used = r.used.map((u) => ({ file: files[u.input], index: u.index }));
   const ignored = r.ignored.map((i) => ({

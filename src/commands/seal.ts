@@ -57,14 +57,10 @@ async function readPlaintext(file: string | undefined, max: number): Promise<Uin
 
 async function sealCommand(file: string | undefined, opts: SealCommandOptions, cmd: Command): Promise<unknown> {
   const seq = parseSeq(opts.seq);
-  const [{ nodePaths, readNodeKey }, { deriveSealKey, seal, MAX_PLAINTEXT }] = await Promise.all([import('../core/datadir.js'), import('../core/backup/seal.js')]);
+  const [{ withSealKey }, { seal, MAX_PLAINTEXT }] = await Promise.all([import('./_sealkey.js'), import('../core/backup/seal.js')]);
   const plaintext = await readPlaintext(file, MAX_PLAINTEXT);
   const g = globals(cmd);
-  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
-  const key = deriveSealKey(secret);
-  secret.fill(0);
-  const blob = seal(plaintext, { seq, pad: opts.pad, key });
-  key.wipe();
+  const blob = withSealKey(g, (key) => seal(plaintext, { seq, pad: opts.pad, key }));
   const bytes = opts.message ? await peerStorageMessage(blob) : blob;
 
   const summary = {

@@ -52,9 +52,9 @@ export function shardFileName(backupId: Uint8Array, index: number, n: number): s
 }
 
 async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Command): Promise<unknown> {
-  const [{ nodePaths, readNodeKey, makePrivateDir }, { deriveSealKey }, { stripe, maxStripedBackup, MAX_K, MAX_N, MAX_SHARD_DATA }] = await Promise.all([
+  const [{ makePrivateDir }, { withSealKey }, { stripe, maxStripedBackup, MAX_K, MAX_N, MAX_SHARD_DATA }] = await Promise.all([
     import('../core/datadir.js'),
-    import('../core/backup/seal.js'),
+    import('./_sealkey.js'),
     import('../core/backup/stripe.js'),
   ]);
   const k = parseIntFlag(opts.k, '--k', MAX_K);
@@ -80,11 +80,7 @@ async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Comm
   if (backup.length > max) throw tooLarge(file === '-' ? 'standard input' : file, backup.length, k, max, MAX_SHARD_DATA, MAX_K);
 
   const g = globals(cmd);
-  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
-  const key = deriveSealKey(secret);
-  secret.fill(0);
-  const striped = stripe(backup, { k, n, seq, pad: opts.pad, key });
-  key.wipe();
+  const striped = withSealKey(g, (key) => stripe(backup, { k, n, seq, pad: opts.pad, key }));
 
   makePrivateDir(opts.out);
   const names = striped.shards.map((_, i) => shardFileName(striped.backup_id, i, n));

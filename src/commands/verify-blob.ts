@@ -91,13 +91,9 @@ async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd:
   }
 
   // Loaded here, not at the top, so `--format cln` never reads our node key.
-  const [{ nodePaths, readNodeKey }, { deriveSealKey, open }] = await Promise.all([import('../core/datadir.js'), import('../core/backup/seal.js')]);
+  const [{ withSealKey }, { open }] = await Promise.all([import('./_sealkey.js'), import('../core/backup/seal.js')]);
   const g = globals(cmd);
-  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
-  const key = deriveSealKey(secret);
-  secret.fill(0);
-  const r = open(blob, key);
-  key.wipe();
+  const r = withSealKey(g, (key) => open(blob, key));
 
   const result = lnpsResult(blob, r);
   if (r.ok) {
