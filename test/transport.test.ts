@@ -1,4 +1,4 @@
-// BOLT #8 Appendix A vectors (../shared/vectors/bolt8.json) with the ephemeral keys injected,
+// BOLT #8 Appendix A vectors (test/vectors/bolt8.json) with the ephemeral keys injected,
 // plus the pure message cipher: rotation per direction, split reads, tampering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ interface HandshakeVector {
   acts: Record<string, Act>;
   final_keys?: { sk: string; rk: string };
 }
-const V = JSON.parse(readFileSync(new URL('../../../shared/vectors/bolt8.json', import.meta.url), 'utf8')) as {
+const V = JSON.parse(readFileSync(new URL('../../test/vectors/bolt8.json', import.meta.url), 'utf8')) as {
   initiator: HandshakeVector[];
   responder: HandshakeVector[];
   message_encryption: {

@@ -16,7 +16,7 @@ import {
   type TlvRecord,
 } from '../src/core/wire/index.js';
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../../shared/vectors/${name}`, import.meta.url), 'utf8'));
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../../test/vectors/${name}`, import.meta.url), 'utf8'));
 const bigsize = load('bigsize.json');
 const tlv = load('tlv.json');
 
