@@ -12,7 +12,8 @@ export { hsmSecretKind, hsmSecretNeedsPassphrase, clnScbKey, clnMakeSecret, clnR
 export { openClnBlob, decodeStaticChanBackup } from './cln.js';
 export { openLdkBlob, ldkPeerStorageKey, decodeMonitorHolders } from './ldk.js';
 export { openKmpBlob, kmpNodeKeyFromSeed, kmpNodeKeyPath } from './kmp.js';
-export { openLndBlob, lndKeyFromEntropy, lndKeyFromXprv } from './lnd.js';
+export { openLndBlob, lndKeyFromEntropy, lndKeyFromXprv, lndFamilyKey } from './lnd.js';
+export { foreignIdentity, clnNodeKey, ldkNodeKey, ldkKeysManagerSeed, lndNodeKeyFromRoot, LND_NODE_KEY_FAMILY, type ForeignIdentity } from './identity.js';
 
 /** The secrets an operator may hold, one set per format. */
 export interface ForeignSecrets {
@@ -50,7 +51,8 @@ async function deriveKey(format: ForeignFormat, s: ForeignSecrets): Promise<Uint
   }
 }
 
-function openWith(format: ForeignFormat, blob: Uint8Array, key: Uint8Array): ForeignOpenResult {
+/** Open `blob` as `format` with an already derived key (see foreignIdentity's openKey). */
+export function openForeignWithKey(format: ForeignFormat, blob: Uint8Array, key: Uint8Array): ForeignOpenResult {
   switch (format) {
     case 'cln':
       return openClnBlob(blob, key);
@@ -78,7 +80,7 @@ export async function openForeign(format: ForeignFormat, blob: Uint8Array, secre
     throw e;
   }
   try {
-    return openWith(format, blob, key);
+    return openForeignWithKey(format, blob, key);
   } finally {
     key.fill(0);
   }

@@ -14,22 +14,30 @@ export const LND_MIN_BLOB = 24 + 16;
 export const LND_KEY_FAMILY = 7;
 
 /**
- * The peer storage key from the wallet root. lnd's wallet (btcwallet) derives m/1017' and
- * m/1017'/coin' in memory with btcutil's legacy DeriveNonStandard, then stores the coin-type
- * key (serialized, so padded back to 32 bytes) and derives account keys from the stored
- * copy. So only the m/1017' → coin' step is affected when the m/1017' secret starts with a
- * zero byte; every other step is strict BIP32.
+ * The private key at m/1017'/coin'/family'/0/index of the wallet root, as lnd's wallet
+ * (btcwallet) derives it: m/1017' and m/1017'/coin' in memory with btcutil's legacy
+ * DeriveNonStandard, then the coin-type key is stored (serialized, so padded back to 32
+ * bytes) and account keys come from the stored copy. So only the m/1017' → coin' step is
+ * affected when the m/1017' secret starts with a zero byte; every other step is strict BIP32.
  */
-export function lndKeyFromRoot(root: ExtendedPrivateKey, coin: number): Uint8Array {
+export function lndFamilyKey(root: ExtendedPrivateKey, coin: number, family: number, index = 0): Uint8Array {
   if (!Number.isInteger(coin) || coin < 0 || coin >= HARDENED) throw new RangeError(`"coin" expected 0..2^31-1, got ${coin}`);
+  if (!Number.isInteger(family) || family < 0 || family >= HARDENED) throw new RangeError(`"family" expected 0..2^31-1, got ${family}`);
   const purpose = deriveChild(root, 1017 + HARDENED, true);
   const coinKey = deriveChild(purpose, coin + HARDENED, true);
   const stored = { ...coinKey, legacyShort: false };
-  const account = deriveChild(stored, LND_KEY_FAMILY + HARDENED);
+  const account = deriveChild(stored, family + HARDENED);
   const branch = deriveChild(account, 0);
-  const leaf = deriveChild(branch, 0);
-  const pub = getPublicKey(leaf.key, true);
-  for (const k of [purpose, coinKey, account, branch, leaf]) k.key.fill(0);
+  const leaf = deriveChild(branch, index);
+  for (const k of [purpose, coinKey, account, branch]) k.key.fill(0);
+  return leaf.key;
+}
+
+/** The peer storage key: SHA-256 of the public key of key family 7, index 0. */
+export function lndKeyFromRoot(root: ExtendedPrivateKey, coin: number): Uint8Array {
+  const leaf = lndFamilyKey(root, coin, LND_KEY_FAMILY);
+  const pub = getPublicKey(leaf, true);
+  leaf.fill(0);
   return sha256(pub);
 }
 
