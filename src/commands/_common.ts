@@ -1,7 +1,8 @@
 // Helpers shared by command files: global options, reading inputs, running an action.
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { StoreError, UsageError } from '../core/errors.js';
+import { writeOutputFile } from '../core/outfile.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { emit, writeOut, type Format } from '../output.js';
 
@@ -105,37 +106,10 @@ export function action<A extends unknown[]>(
   };
 }
 
-/**
- * Write a command's output file whole or not at all: the bytes go to a temporary file beside
- * it, then take its name in one step, so an interrupted run never leaves half a backup.
- * `overwrite: false` refuses an existing file (the link fails rather than replace it).
- * Outputs are private by default (mode 0600): they are backups, blobs or plaintexts.
- */
-export function writeOutputFile(
-  path: string,
-  bytes: Uint8Array | string,
-  opts: { overwrite: boolean; mode?: number; exists?: string } = { overwrite: true },
-): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fail = (e: unknown): never => {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StoreError('exists', opts.exists ?? `${path} already exists: lnps does not overwrite it`);
-    throw new StoreError('unavailable', `cannot write ${path}: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such directory' : (code ?? 'error')}`);
-  };
-  try {
-    writeFileSync(tmp, bytes, { mode: opts.mode ?? 0o600, flag: 'wx' });
-  } catch (e) {
-    fail(e);
-  }
-  try {
-    if (opts.overwrite) renameSync(tmp, path);
-    else linkSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    fail(e);
-  }
-  if (!opts.overwrite) rmSync(tmp, { force: true });
-}
+export { checkOutputFree, writeOutputFile } from '../core/outfile.js';
+
+/** The flag every command with `--out` has, worded the same everywhere. */
+export const FORCE_HELP = 'replace the --out file if it exists (without it, an existing file is refused, exit 3)';
 
 /**
  * The usual output of a command that makes bytes: `--out F` writes them raw and returns a
@@ -148,9 +122,10 @@ export async function outputBytes(
   summary: Record<string, unknown>,
   cmd: Command,
   hexKey: string,
+  force = false,
 ): Promise<Record<string, unknown> | undefined> {
   if (out !== undefined) {
-    writeOutputFile(out, bytes, { overwrite: true });
+    writeOutputFile(out, bytes, { force });
     return { written: out, bytes: bytes.length, ...summary };
   }
   if ((cmd.optsWithGlobals() as { format?: string }).format === undefined) {

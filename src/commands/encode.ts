@@ -15,7 +15,7 @@ import {
   type KnownName,
   type Message,
 } from '../core/wire/index.js';
-import { action, examples, outputBytes, parseIntFlag, readFileBytes, readStdin } from './_common.js';
+import { FORCE_HELP, action, examples, outputBytes, parseIntFlag, readFileBytes, readStdin } from './_common.js';
 
 interface EncodeOptions {
   json?: string;
@@ -32,6 +32,7 @@ interface EncodeOptions {
   dataHex?: string;
   payload?: string;
   out?: string;
+  force?: boolean;
 }
 
 /** Which message flags each type takes (the others are refused, so a typo cannot go unnoticed). */
@@ -70,7 +71,8 @@ export function register(program: Command): void {
     .option('--data <text>', 'error/warning: the message text')
     .option('--data-hex <hex>', 'error/warning: the data as hex')
     .option('--payload <hex>', 'a message of another type: its raw payload as hex')
-    .option('--out <file>', 'write the raw bytes to a file and print a summary')
+    .option('--out <file>', 'write the raw bytes to a file (mode 0600) and print a summary')
+    .option('--force', FORCE_HELP)
     .addHelpText(
       'after',
       examples(
@@ -97,7 +99,7 @@ async function encodeCommand(typeArg: string | undefined, opts: EncodeOptions, c
     bytes = encodeMessage(msg);
     summary = { type: msg.type, name: msg.name, length: bytes.length };
   }
-  return outputBytes(bytes, opts.out, summary, cmd, 'hex');
+  return outputBytes(bytes, opts.out, summary, cmd, 'hex', opts.force === true);
 }
 
 async function fromJson(source: string): Promise<{ bytes: Uint8Array; summary: Record<string, unknown> }> {

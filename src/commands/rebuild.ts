@@ -4,9 +4,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { StoreError, UsageError } from '../core/errors.js';
-import { exists } from '../core/datadir.js';
 import { emit } from '../output.js';
-import { action, examples, globals, readFileBytes, writeOutputFile } from './_common.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, readFileBytes, writeOutputFile } from './_common.js';
 
 interface RebuildCommandOptions {
   out: string;
@@ -26,7 +25,7 @@ export function register(program: Command): void {
     )
     .argument('<paths...>', 'shard files, or directories of them (raw bytes, or hex text)')
     .requiredOption('--out <file>', 'where to write the rebuilt backup (mode 0600)')
-    .option('--force', 'overwrite --out if it exists')
+    .option('--force', FORCE_HELP)
     .addHelpText('after', examples('lnps rebuild shards/ --out restored.backup', 'lnps rebuild a.bin b.bin c.bin --out restored.backup'))
     .action(action(async (paths: string[], opts: RebuildCommandOptions, cmd: Command) => rebuildCommand(paths, opts, cmd)));
 }
@@ -81,7 +80,7 @@ async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd:
   ]);
   const files = listInputs(paths);
   if (files.length === 0) throw new UsageError(`no files found in ${paths.join(', ')}: give shard files or a directory holding them`);
-  if (opts.force !== true && exists(opts.out)) throw new StoreError('exists', `${opts.out} already exists: lnps does not overwrite it unless you add --force`);
+  checkOutputFree(opts.out, { force: opts.force === true });
 
   // Files far too large for a blob are not read at all (a directory may hold the backup itself).
   const tooBig = new Set<number>();
@@ -129,7 +128,7 @@ async function rebuildCommand(paths: string[], opts: RebuildCommandOptions, cmd:
   }
 
   const backup = r.backup!;
-  writeOutputFile(opts.out, backup, { overwrite: opts.force === true, exists: `${opts.out} already exists: lnps does not overwrite it unless you add --force` });
+  writeOutputFile(opts.out, backup, { force: opts.force === true });
   backup.fill(0);
   return {
     ok: true,

@@ -1,10 +1,9 @@
 // lnps restorefrompeer: fetch our backup from peers that store it, verify, keep the newest.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { StoreError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKey } from '../core/datadir.js';
 import { parseDuration, parsePeerAddress } from '../core/node/config.js';
-import { action, examples, globals } from './_common.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile } from './_common.js';
 
 export function register(program: Command): void {
   program
@@ -17,11 +16,12 @@ export function register(program: Command): void {
         'with fewer than K, exit 1 and a message naming how many shards are missing.',
     )
     .argument('<peers...>', 'PUBKEY@HOST:PORT of each peer (port default 9735)')
-    .requiredOption('--out <file>', 'where to write the restored backup (created with mode 0600)')
+    .requiredOption('--out <file>', 'where to write the restored backup (mode 0600; written whole, then renamed into place)')
+    .option('--force', FORCE_HELP)
     .option('--timeout <duration>', 'how long to wait for each peer (default 15s)')
     .addHelpText('after', examples('lnps restorefrompeer 02eec7…@node-a.example.org:9735 03a1b2…@peer.example.org --out channel.backup'))
     .action(
-      action(async (peerArgs: string[], opts: { out: string; timeout?: string }, cmd: Command) => {
+      action(async (peerArgs: string[], opts: { out: string; timeout?: string; force?: boolean }, cmd: Command) => {
         const g = globals(cmd);
         const paths = nodePaths(g);
         const targets = peerArgs.map((a) => parsePeerAddress(a));
@@ -32,6 +32,9 @@ export function register(program: Command): void {
           seen.add(k);
         }
         const timeoutMs = opts.timeout === undefined ? 15_000 : parseDuration(opts.timeout, '--timeout');
+        // Refuse an existing --out before asking any peer.
+        const force = opts.force === true;
+        checkOutputFree(opts.out, { force });
         const [{ deriveSealKey }, { restoreFromPeers, plaintextSummary }, { bolt8Transport }, { wireCodec }, { CHAIN_HASH }, { silentLogger }] = await Promise.all([
           import('../core/backup/seal.js'),
           import('../core/node/restore.js'),
@@ -58,9 +61,10 @@ export function register(program: Command): void {
         }
         if (r.chosen) {
           try {
-            writeFileSync(opts.out, r.chosen.plaintext, { mode: 0o600 });
+            writeOutputFile(opts.out, r.chosen.plaintext, { force });
           } catch (e) {
-            throw new StoreError('unavailable', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+            r.chosen.plaintext.fill(0);
+            throw e;
           }
         } else {
           process.exitCode = 1;

@@ -3,13 +3,14 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { InputError, UsageError } from '../core/errors.js';
-import { action, examples, globals, outputBytes, readFileBytes, readStdin } from './_common.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, outputBytes, readFileBytes, readStdin } from './_common.js';
 
 interface SealCommandOptions {
   seq?: string;
   pad: 'full' | 'none' | 'bucket';
   message?: boolean;
   out?: string;
+  force?: boolean;
 }
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -25,7 +26,8 @@ export function register(program: Command): void {
     .option('--seq <n>', 'backup sequence number, u64; larger = newer (default: the current time in milliseconds)')
     .addOption(new Option('--pad <mode>', 'padding: full (65531 bytes, hides the size), none (83 + plaintext bytes), bucket (1024, 4096, 16384 or 65531)').choices(['full', 'none', 'bucket']).default('full'))
     .option('--message', 'print a complete peer_storage message ready to send, instead of the bare blob')
-    .option('--out <file>', 'write the raw bytes to a file and print a summary instead')
+    .option('--out <file>', 'write the raw bytes to a file (mode 0600) and print a summary instead')
+    .option('--force', FORCE_HELP)
     .addHelpText(
       'after',
       examples('lnps seal channels.backup', 'lnps seal channels.backup --pad bucket --out blob.bin', 'lnps seal - --message < channels.backup', 'lnps seal channels.backup | lnps verify-blob -'),
@@ -57,6 +59,7 @@ async function readPlaintext(file: string | undefined, max: number): Promise<Uin
 
 async function sealCommand(file: string | undefined, opts: SealCommandOptions, cmd: Command): Promise<unknown> {
   const seq = parseSeq(opts.seq);
+  if (opts.out !== undefined) checkOutputFree(opts.out, { force: opts.force === true });
   const [{ withSealKey }, { seal, MAX_PLAINTEXT }] = await Promise.all([import('./_sealkey.js'), import('../core/backup/seal.js')]);
   const plaintext = await readPlaintext(file, MAX_PLAINTEXT);
   const g = globals(cmd);
@@ -70,7 +73,7 @@ async function sealCommand(file: string | undefined, opts: SealCommandOptions, c
     blob_len: blob.length,
     ...(opts.message ? { message_len: bytes.length } : {}),
   };
-  return outputBytes(bytes, opts.out, summary, cmd, opts.message ? 'message' : 'blob');
+  return outputBytes(bytes, opts.out, summary, cmd, opts.message ? 'message' : 'blob', opts.force === true);
 }
 
 /** peer_storage (type 7) carrying the blob, encoded by the wire codec. */

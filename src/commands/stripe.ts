@@ -6,12 +6,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { InputError, UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
-import { action, examples, globals, parseIntFlag, readFileBytes, readStdin, writeOutputFile } from './_common.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, parseIntFlag, readFileBytes, readStdin, writeOutputFile } from './_common.js';
 
 interface StripeCommandOptions {
   k: string;
   n: string;
   out: string;
+  force?: boolean;
   seq?: string;
   pad: 'full' | 'none' | 'bucket';
 }
@@ -28,7 +29,8 @@ export function register(program: Command): void {
     .argument('<file>', "the backup: a file, or '-' for raw bytes on standard input (at most K x 65393 bytes)")
     .requiredOption('--k <k>', 'data shards: any K of the N rebuild the backup (1..16)')
     .requiredOption('--n <n>', 'all shards, one per peer (K..32)')
-    .requiredOption('--out <dir>', 'directory for the shard files (created if missing; existing shard files are never overwritten)')
+    .requiredOption('--out <dir>', 'directory for the shard files (created if missing; an existing shard file is refused without --force)')
+    .option('--force', 'replace shard files of the same name in --out (without it, an existing file is refused, exit 3)')
     .option('--seq <n>', 'backup sequence number, u64; larger = newer (default: the current time in milliseconds)')
     .addOption(new Option('--pad <mode>', 'padding of every shard: full (65531 bytes, hides the size), none, bucket').choices(['full', 'none', 'bucket']).default('full'))
     .addHelpText(
@@ -84,10 +86,10 @@ async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Comm
 
   makePrivateDir(opts.out);
   const names = striped.shards.map((_, i) => shardFileName(striped.backup_id, i, n));
-  // Write every file exclusively: a name already there means an earlier run; stop, keep it.
-  names.forEach((name, i) =>
-    writeOutputFile(join(opts.out, name), striped.shards[i]!, { overwrite: false, exists: `${join(opts.out, name)} already exists: lnps never overwrites a shard file; use another --out directory` }),
-  );
+  // A name already there means an earlier run: refuse before writing any, unless --force.
+  const force = opts.force === true;
+  for (const name of names) checkOutputFree(join(opts.out, name), { force });
+  names.forEach((name, i) => writeOutputFile(join(opts.out, name), striped.shards[i]!, { force }));
 
   return {
     backup_id: striped.backup_id,

@@ -207,7 +207,7 @@ export async function verifyForeign(blob: Uint8Array, opts: Record<string, unkno
   if (given(opts, 'out') && plaintext) {
     const path = String(opts.out);
     // The plaintext is a channel backup: private to its owner (as verify-blob does for lnps).
-    writeOutputFile(path, plaintext);
+    writeOutputFile(path, plaintext, { force: given(opts, 'force') });
     result.out = path;
   }
   return result;

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { DecodeError, InputError, UsageError } from '../core/errors.js';
 import { parseShardHeader } from '../core/backup/shard.js';
 import { printJson } from '../output.js';
-import { action, examples, globals, inputBytes, writeOutputFile } from './_common.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, inputBytes, writeOutputFile } from './_common.js';
 
 /** Blob formats verify-blob reads; all but lnps are other implementations' (see verify-blob-foreign). */
 export const BLOB_FORMATS = ['lnps', 'cln', 'ldk', 'lnd', 'kmp', 'auto'] as const;
@@ -19,6 +19,7 @@ export interface VerifyBlobOptions {
   base64?: string;
   message?: boolean;
   out?: string;
+  force?: boolean;
   format: BlobFormat;
   hsmSecret?: string;
   passphraseFile?: string;
@@ -52,6 +53,7 @@ export function register(program: Command): void {
     .option('--base64 <b64>', 'the blob as base64')
     .option('--message', 'the input is a whole peer_storage or peer_storage_retrieval message; check its blob')
     .option('--out <file>', 'write the plaintext of a valid blob to this file (mode 0600)')
+    .option('--force', FORCE_HELP)
     .addOption(new Option('--format <fmt>', "the blob's format: lnps, or another implementation's").choices([...BLOB_FORMATS]).default('lnps'))
     .option('--hsm-secret <file>', 'cln: the hsm_secret file')
     .option('--passphrase-file <file>', 'cln: file holding the hsm_secret passphrase')
@@ -79,6 +81,7 @@ export function register(program: Command): void {
 }
 
 async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd: Command): Promise<Record<string, unknown>> {
+  if (opts.out !== undefined) checkOutputFree(opts.out, { force: opts.force === true });
   let blob = await inputBytes(hex, opts, opts.message ? 'message' : 'blob');
   if (opts.message) blob = await blobFromMessage(blob);
 
@@ -97,7 +100,7 @@ async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd:
 
   const result = lnpsResult(blob, r);
   if (r.ok) {
-    if (opts.out !== undefined && result.valid === true) writeOutputFile(opts.out, r.plaintext);
+    if (opts.out !== undefined && result.valid === true) writeOutputFile(opts.out, r.plaintext, { force: opts.force === true });
     r.plaintext.fill(0);
   }
   if (result.valid !== true) process.exitCode = 1;
