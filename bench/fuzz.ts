@@ -289,7 +289,7 @@ export function seededBytes(seed: number): (n: number) => Uint8Array {
 const padding = fc.constantFrom<Padding>('none', 'bucket', 'none', 'full');
 const seqArb = fc.oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.bigInt({ min: 0n, max: 0xffff_ffff_ffff_ffffn }));
 
-/** The reason PROTOCOL.md's reading order gives for a frame sealed under `version`, computed apart from open(). */
+/** The reason the reading order of docs/FORMAT.md ("Reading a sealed blob") gives for a frame sealed under `version`, computed apart from open(). */
 function expectedOpen(version: number, frame: Uint8Array): string {
   const T = 25 + frame.length + 16;
   if (T < MIN_BLOB || T > MAX_BLOB) return 'bad_length';

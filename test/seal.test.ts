@@ -67,7 +67,7 @@ const VECTOR_FULL_HEAD =
 const VECTOR_FULL_TAG = 'a31fa6fdfc02f0cd64a093f1d3d14564';
 const VECTOR_FULL_SHA256 = 'c6f6cba562e2c267efdac72027b12434f189ba3adb5cb2708f4d43aa08756950';
 
-/** PROTOCOL.md rebuilt from noble parts alone, sharing no code with seal.ts. */
+/** docs/FORMAT.md, "Sealed blob, version 1", rebuilt from noble parts alone, sharing no code with seal.ts. */
 function independentSeal(secret: Uint8Array, nonce: Uint8Array, seq: bigint, pt: Uint8Array, T: number, version = 1): Uint8Array {
   const key = hkdf(sha256, secret, new TextEncoder().encode('lnps peer storage'), new TextEncoder().encode('sealed blob v1'), 32);
   const frame = new Uint8Array(T - 41);

@@ -1,4 +1,4 @@
-// The shard plaintext layout (PROTOCOL.md, "the lnps sealed shard, version 2"), both ways.
+// The shard plaintext layout (docs/FORMAT.md, "Sealed shard, version 2"), both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

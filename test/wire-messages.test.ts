@@ -117,7 +117,7 @@ test('golden messages: every registered type has at least one golden pair', () =
 test('constructors build the expected bytes', () => {
   assert.equal(toHex(encodeMessage(peerStorage(fromHex('010203')))), '00070003010203');
   assert.equal(toHex(encodeMessage(peerStorageRetrieval(fromHex('0102')))), '000900020102');
-  // PROTOCOL.md: only bit 43 set, minimally encoded, is 080000000000.
+  // BOLT #9: a feature vector is big-endian, bit 0 the last byte's lowest; only bit 43 set, minimally encoded, is 080000000000.
   assert.equal(toHex(encodeMessage(initMessage({ features: [43] }))), '00100000' + '0006' + '080000000000');
   assert.equal(toHex(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.mainnet] }))), '001000000000' + '0120' + MAINNET);
   assert.equal(toHex(encodeMessage(ping(4, 2))), '0012000400020000');

@@ -1,4 +1,4 @@
-// The official BOLT #1 vectors (../shared/vectors): BigSize (Appendix A), TLV streams in the
+// The official BOLT #1 vectors (test/vectors, see its README): BigSize (Appendix A), TLV streams in the
 // n1/n2 namespaces (Appendix B) and the init extension examples (Appendix C).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@ import { callNodeIfRunning } from '../core/node/control.js';
 import { action, examples, globals, readFileBytes, readStdin } from './_common.js';
 
 const MAX_PLAINTEXT = 65448;
-/** Shard data per sealed shard (PROTOCOL.md: 65448 - 55): k data shards hold k times this. */
+/** Shard data per sealed shard (docs/FORMAT.md, "Sealed shard, version 2": 65448 - 55): k data shards hold k times this. */
 const MAX_SHARD_DATA = 65393;
 
 interface BackupOptions {

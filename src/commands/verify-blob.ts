@@ -135,7 +135,7 @@ export function lnpsResult(blob: Uint8Array, r: Opened): Record<string, unknown>
   };
 }
 
-/** A version 2 blob is a shard of a striped backup (PROTOCOL.md): show its stripe fields. */
+/** A version 2 blob is a shard of a striped backup (docs/FORMAT.md, "Sealed shard, version 2"): show its stripe fields. */
 function stripeFields(plaintext: Uint8Array): Record<string, unknown> {
   try {
     const s = parseShardHeader(plaintext);

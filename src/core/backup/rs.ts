@@ -1,7 +1,7 @@
 // Systematic Reed-Solomon erasure code over GF(2^8), as the lnps sealed shard (version 2)
 // needs it: k data shards, n - k parity shards, any k of the n rebuild the data.
 //
-// PROTOCOL.md fixes the field (polynomial 0x11d, generator 2) and the encoding matrix
+// docs/FORMAT.md ("Parity shards") fixes the field (polynomial 0x11d, generator 2) and the encoding matrix
 // E = V(n x k) * inverse(top k x k of V), V[r][c] = r^c (0^0 = 1), the construction that
 // Backblaze's JavaReedSolomon and klauspost/reedsolomon use. Using exactly that matrix is
 // what lets another library rebuild an lnps backup, so none of it is a free choice.

@@ -1,4 +1,4 @@
-// The lnps sealed blob (PROTOCOL.md, "The lnps sealed blob, version 1") and the sealed shard
+// The lnps sealed blob (docs/FORMAT.md, "Sealed blob, version 1") and the sealed shard
 // (version 2, same layout and crypto): size check, then checksum, then encrypt.
 //
 //   sealed blob (T bytes, 83 <= T <= 65531)
@@ -42,7 +42,7 @@ export type OpenResult =
   | { ok: true; version: SealVersion; seq: bigint; plaintext: Plaintext; padding: Padding | 'other' }
   | { ok: false; reason: OpenFailure };
 
-// ---- Sizes (PROTOCOL.md) ----
+// ---- Sizes (docs/FORMAT.md, "Sealed blob, version 1") ----
 
 const HEADER = 25; // version + nonce
 const NONCE = 24;
@@ -327,8 +327,8 @@ export function seal(plaintext: Uint8Array, opts: SealOptions): SealedBlob {
 
 /**
  * Open a sealed blob from an untrusted source. Total: any bytes give a result, never an
- * exception. Checks in PROTOCOL.md's order and stops at the first that fails: length,
- * version, tag, length field, checksum, padding.
+ * exception. Checks in the order of docs/FORMAT.md, "Reading a sealed blob", and stops at the
+ * first that fails: length, version, tag, length field, checksum, padding.
  */
 export function open(sealed: Uint8Array, key: SealKey): OpenResult {
   abytes(sealed, undefined, 'sealed');

@@ -1,5 +1,5 @@
-// The plaintext of an lnps sealed shard (version 2), declared once: PROTOCOL.md, "Striped
-// backups: the lnps sealed shard, version 2". This module only lays out and reads the bytes
+// The plaintext of an lnps sealed shard (version 2), declared once: docs/FORMAT.md, "Sealed
+// shard, version 2". This module only lays out and reads the bytes
 // inside the seal; sealing and striping live in seal.ts and stripe.ts.
 //
 //   offset 0   16 bytes  backup_id
@@ -16,7 +16,7 @@ export const SHARD_HEADER_LEN = 55;
 export const BACKUP_ID_LEN = 16;
 export const MAX_K = 16;
 export const MAX_N = 32;
-/** Largest plaintext of one sealed blob (PROTOCOL.md: 65531 - 41 - 42). */
+/** Largest plaintext of one sealed blob (docs/FORMAT.md, "Sealed blob, version 1": 65531 - 41 - 42). */
 export const MAX_SEALED_PLAINTEXT = 65448;
 /** Largest shard data: one sealed plaintext minus the shard header. */
 export const MAX_SHARD_DATA = MAX_SEALED_PLAINTEXT - SHARD_HEADER_LEN; // 65393

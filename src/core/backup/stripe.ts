@@ -1,4 +1,4 @@
-// Striped backups (PROTOCOL.md, "Striped backups: the lnps sealed shard, version 2"): a
+// Striped backups (docs/FORMAT.md, "Sealed shard, version 2" and "Rebuilding a striped backup"): a
 // backup is split by a systematic Reed-Solomon code into n sealed shards, any k of which
 // rebuild it, so a backup may outgrow one blob and survive peers that vanish.
 //
