@@ -1,7 +1,8 @@
 // How a command reaches the database: the single place that decides it. Today it opens the
 // database directly; with a running node the same operations go through its control socket.
 import { join, resolve } from 'node:path';
-import { nodePaths, readNodeKey, type NodePaths } from '../core/datadir.js';
+import { exists, nodePaths, readNodeKey, readNodeKeyOf, type NodePaths } from '../core/datadir.js';
+import { bindNodeKey, recordedNotice } from '../core/service/create.js';
 import { UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
 import { publicKeyOf } from '../core/keys.js';
@@ -34,6 +35,15 @@ export function nodePubkeyOf(keyPath: string): string {
   }
 }
 
+function publicKeyOfKeyFile(paths: NodePaths): Uint8Array {
+  const secret = readNodeKeyOf(paths);
+  try {
+    return publicKeyOf(secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
 export interface OpenedContext {
   ctx: OpContext;
   close(): Promise<void>;
@@ -50,13 +60,32 @@ export async function openContext(g: GlobalOptions, settings: ProviderSettings =
     await kv.close();
     throw e;
   }
+  // The database belongs to one node key: check it whenever the key is at hand (always with
+  // --key-file). Without any key file the database is still readable, for the commands that
+  // need no key.
   let pubkey: string | undefined;
+  if (g.keyFile !== undefined || exists(paths.keyPath)) {
+    try {
+      const secret = readNodeKeyOf(paths);
+      let pk: Uint8Array;
+      try {
+        pk = publicKeyOf(secret);
+      } finally {
+        secret.fill(0);
+      }
+      if ((await bindNodeKey(store, paths, pk, Date.now())) === 'recorded') process.stderr.write(`lnps: ${recordedNotice(paths, pk)}\n`);
+      pubkey = toHex(pk);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   const ctx: OpContext = {
     store,
     paths,
     settings,
     now: () => Date.now(),
-    nodePubkey: () => (pubkey ??= nodePubkeyOf(paths.keyPath)),
+    nodePubkey: () => (pubkey ??= toHex(publicKeyOfKeyFile(paths))),
   };
   return { ctx, close: () => store.close() };
 }

@@ -1,6 +1,6 @@
 // The seal key of this node, for the commands that seal or open our own blobs; loaded only by
 // them, never at CLI start-up.
-import { nodePaths, readNodeKey } from '../core/datadir.js';
+import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { deriveSealKey, type SealKey } from '../core/backup/seal.js';
 import type { GlobalOptions } from './_common.js';
 
@@ -9,7 +9,7 @@ import type { GlobalOptions } from './_common.js';
  * and wipe both keys afterwards, also when `use` throws.
  */
 export function withSealKey<T>(g: GlobalOptions, use: (key: SealKey) => T): T {
-  const secret = readNodeKey(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }).keyPath);
+  const secret = readNodeKeyOf(nodePaths({ datadir: g.datadir, network: g.network, keyFile: g.keyFile }));
   let key: SealKey;
   try {
     key = deriveSealKey(secret);

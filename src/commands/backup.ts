@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { InputError, StoreError, UsageError } from '../core/errors.js';
-import { nodePaths, readNodeKey, exists } from '../core/datadir.js';
+import { nodePaths, readNodeKeyOf, exists } from '../core/datadir.js';
 import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
 import { callNodeIfRunning } from '../core/node/control.js';
@@ -18,6 +18,7 @@ interface BackupOptions {
   stripe?: string;
   seq?: string;
   pad?: 'full' | 'none' | 'bucket';
+  allowEmpty?: boolean;
 }
 
 export function register(program: Command): void {
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--peer <pubkey>', 'send only to this connected peer now (others get it on their next connection)')
     .option('--stripe <K-of-N>', 'split across N storing peers, any K of which rebuild it (K 1..16, N K..32); needs a running node with N storing peers connected')
     .option('--seq <n>', 'sequence number, larger than the last backup\'s (default: the current time in milliseconds)')
+    .option('--allow-empty', 'send an empty backup (0 bytes) anyway; without it an empty FILE is refused (exit 1), so a truncated file never replaces a good backup')
     .addOption(new Option('--pad <mode>', 'padding: full (65531 bytes, the default), none, bucket').choices(['full', 'none', 'bucket']))
     .addHelpText('after', examples('lnps backup channel.backup', 'lnps backup channel.backup --peer 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619', 'lnps backup big-channel.backup --stripe 4-of-6'))
     .action(action(async (file: string, opts: BackupOptions, cmd: Command) => backup(file, opts, cmd)));
@@ -69,7 +71,9 @@ async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<
       );
   }
   const plaintext = file === '-' ? await readStdin() : readFileBytes(file, 'backup file');
-  const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer, stripe: opts.stripe };
+  const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer, stripe: opts.stripe, allow_empty: opts.allowEmpty === true };
+  // Checked here too, before the node or the database is touched (the core checks it again).
+  if (plaintext.length === 0 && opts.allowEmpty !== true) (await import('../core/node/backup.js')).backupParams(params);
   const viaNode = await callNodeIfRunning(paths.socketPath, 'backup', params);
   if (viaNode) return viaNode.result;
 
@@ -93,7 +97,7 @@ async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<
   } finally {
     await close();
   }
-  const secret = readNodeKey(paths.keyPath);
+  const secret = readNodeKeyOf(paths);
   const key = deriveSealKey(secret);
   secret.fill(0);
   try {

@@ -1,6 +1,6 @@
 // lnps listbackups: where our own backup stands with each peer we sent it to.
 import type { Command } from 'commander';
-import { nodePaths, readNodeKey } from '../core/datadir.js';
+import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { callNodeIfRunning } from '../core/node/control.js';
 import { examples, globals } from './_common.js';
 import { listPrinter, openContext, type ListPrinter } from './_db.js';
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       // The newest backup's seq needs the key to open the sealed file; without a key, null.
       let newest: string | null = null;
       try {
-        const secret = readNodeKey(paths.keyPath);
+        const secret = readNodeKeyOf(paths);
         const key = deriveSealKey(secret);
         secret.fill(0);
         newest = new OwnBackupFile(paths.networkDir, key).load()?.seq.toString() ?? null;

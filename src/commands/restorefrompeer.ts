@@ -1,7 +1,7 @@
 // lnps restorefrompeer: fetch our backup from peers that store it, verify, keep the newest.
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { nodePaths, readNodeKey } from '../core/datadir.js';
+import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { parseDuration, parsePeerAddress } from '../core/node/config.js';
 import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile } from './_common.js';
 
@@ -43,7 +43,7 @@ export function register(program: Command): void {
           import('../core/wire/registry.js'),
           import('../core/node/log.js'),
         ]);
-        const secret = readNodeKey(paths.keyPath);
+        const secret = readNodeKeyOf(paths);
         const key = deriveSealKey(secret);
         let r;
         try {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { nodePaths, readNodeKey } from '../core/datadir.js';
+import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
 import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
@@ -127,7 +127,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
 
-  const secret = readNodeKey(paths.keyPath);
+  const secret = readNodeKeyOf(paths);
   // Handlers go in before the node starts: a signal during start-up must still stop it cleanly
   // (without a handler, node's default would end the process with the database open).
   let running: Awaited<ReturnType<typeof startNode>> | undefined;

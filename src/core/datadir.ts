@@ -83,6 +83,29 @@ export function readNodeKey(path: string): Uint8Array {
   }
 }
 
+/** The networks of this data directory that have a database. */
+export function databasesIn(datadir: string): Network[] {
+  return NETWORKS.filter((n) => exists(join(datadir, n, 'db')));
+}
+
+/**
+ * Read the node key of `paths`. When it is missing but the data directory holds a database,
+ * the message never suggests `lnps create` (that would make a second identity next to the
+ * database): it asks for that node's key instead.
+ */
+export function readNodeKeyOf(paths: NodePaths): Uint8Array {
+  if (!exists(paths.keyPath)) {
+    const dbs = databasesIn(paths.datadir);
+    if (dbs.length > 0)
+      throw new StoreError(
+        'unavailable',
+        `no key file at ${paths.keyPath}, but ${paths.datadir} holds the ${dbs.join(' and ')} database${dbs.length === 1 ? '' : 's'} of a node: ` +
+          `pass --key-file with that node's key, or put its node.key back from your offline copy (a new key would not open what the database belongs to)`,
+      );
+  }
+  return readNodeKey(paths.keyPath);
+}
+
 /** Write a new key file (mode 0600); never overwrites an existing one. */
 export function writeNewNodeKey(path: string, secret: Uint8Array): void {
   let fd: number;

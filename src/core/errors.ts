@@ -45,7 +45,8 @@ export type StoreErrorCode =
   | 'locked' // another process holds the database
   | 'corrupt' // a record or the database itself cannot be read
   | 'unavailable' // a file or directory cannot be read or written
-  | 'exists'; // refusing to overwrite
+  | 'exists' // refusing to overwrite
+  | 'wrong_key'; // the database belongs to another node key
 
 /** The database, a key file or another file is unavailable: exit 3. */
 export class StoreError extends Error {

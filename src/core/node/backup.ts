@@ -45,6 +45,9 @@ export function backupParams(params: Record<string, unknown>): NewBackupParams &
   const hex = params.plaintext;
   if (typeof hex !== 'string' || !/^([0-9a-f]{2})*$/i.test(hex)) throw new UsageError('backup: plaintext must be hex');
   const out: NewBackupParams & { peer?: string | undefined } = { plaintext: new Uint8Array(Buffer.from(hex, 'hex')) };
+  // An empty backup would replace a good copy at every peer with nothing: only on purpose.
+  if (out.plaintext.length === 0 && params.allow_empty !== true)
+    throw new InputError('the backup is empty (0 bytes): nothing was sent, and the current backup stays with the peers; add --allow-empty to send an empty one on purpose', 'empty_backup');
   if (params.seq !== undefined && params.seq !== null) {
     if (typeof params.seq !== 'string' || !/^\d{1,20}$/.test(params.seq) || BigInt(params.seq) > 0xffff_ffff_ffff_ffffn)
       throw new UsageError('--seq must be an integer from 0 to 2^64-1');

@@ -14,6 +14,7 @@ import { LnpsStore } from '../store/store.js';
 import { Provider } from '../provider/provider.js';
 import type { ProviderSettings } from '../provider/policy.js';
 import { OPS, type OpContext } from '../service/ops.js';
+import { bindNodeKey, recordedNotice } from '../service/create.js';
 import { wireCodec } from './codec.js';
 import { Consumer, OwnBackupFile } from './consumer.js';
 import { connectControl, listenControl, type ControlServer } from './control.js';
@@ -95,10 +96,17 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   makePrivateDir(paths.networkDir);
   const kv = await openLevelKv(paths.dbPath, { pidFile });
   const store = await LnpsStore.open(kv);
-  writePidFile(pidFile);
-
   const pubkeyBytes = publicKeyOf(cfg.secret);
   const pubkey = toHex(pubkeyBytes);
+  // The database belongs to one node key; another key is refused before anything starts.
+  try {
+    if ((await bindNodeKey(store, paths, pubkeyBytes, Date.now())) === 'recorded') srvr.info(recordedNotice(paths, pubkeyBytes));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  writePidFile(pidFile);
+
   const sealKey: SealKey = deriveSealKey(cfg.secret);
   const own = new OwnBackupFile(paths.networkDir, sealKey);
   const provider = new Provider(store, cfg.provider, {

@@ -3,6 +3,7 @@
 //   'V'                         schema version (u32)
 //   'T'                         running totals (so `getinfo` never scans)
 //   'H'                         best known block height
+//   'K'                         the node public key this database belongs to
 //   'm' peer(33)                stored blob's metadata     (provider side)
 //   'b' peer(33)                stored blob's bytes        (provider side; apart so listing never reads blobs)
 //   'c' txid(32) vout(4)        one channel
@@ -23,6 +24,7 @@ export const PREFIX = {
   schema: 0x56, // 'V'
   totals: 0x54, // 'T'
   height: 0x48, // 'H'
+  nodeKey: 0x4b, // 'K'
   peerMeta: 0x6d, // 'm'
   peerBlob: 0x62, // 'b'
   channel: 0x63, // 'c'
@@ -38,6 +40,7 @@ export const PREFIX = {
 export const KEY_SCHEMA = Uint8Array.of(PREFIX.schema);
 export const KEY_TOTALS = Uint8Array.of(PREFIX.totals);
 export const KEY_HEIGHT = Uint8Array.of(PREFIX.height);
+export const KEY_NODE = Uint8Array.of(PREFIX.nodeKey);
 
 export function peerKey(prefix: number, peer: Uint8Array): Uint8Array {
   if (peer.length !== 33) throw new RangeError(`"peer" expected 33 bytes, got ${peer.length}`);
@@ -92,6 +95,9 @@ export type Totals = ReturnType<typeof totalsRecord.decode>;
 export const EMPTY_TOTALS: Totals = { peers: 0, bytes: 0, channels: 0, open_channels: 0 };
 
 export const heightRecord = record('height', 1, { height: u32, updated_at: u53 });
+
+/** The node this database belongs to: written by `create` (or on first open of an older database). */
+export const nodeKeyRecord = record('node_key', 1, { pubkey: fixed(33), recorded_at: u53 });
 
 /** Times are milliseconds since the Unix epoch. */
 export const peerMetaRecord = record('peer_meta', 1, {

@@ -9,6 +9,7 @@ import { compareBytes, type BatchOp, type KvStore } from './kv.js';
 import {
   EMPTY_TOTALS,
   KEY_HEIGHT,
+  KEY_NODE,
   KEY_SCHEMA,
   KEY_TOTALS,
   PREFIX,
@@ -17,6 +18,7 @@ import {
   channelRecord,
   chanPointOfKey,
   heightRecord,
+  nodeKeyRecord,
   peerBlobRecord,
   peerChannelsRecord,
   peerKey,
@@ -265,6 +267,27 @@ export class LnpsStore {
   private async raiseHeight(tx: Txn, height: number, now: number): Promise<void> {
     const old = await tx.getRec(heightRecord, KEY_HEIGHT);
     if (!old || old.height < height) tx.putRec(heightRecord, KEY_HEIGHT, { height, updated_at: now });
+  }
+
+  // ---- the node this database belongs to ----
+
+  /** The node public key recorded in the database, if any. */
+  async nodeKey(): Promise<{ pubkey: Uint8Array; recorded_at: number } | undefined> {
+    return this.getRec(nodeKeyRecord, KEY_NODE);
+  }
+
+  /**
+   * Bind the database to `pubkey`: record it when none is recorded (`recorded`), accept it when
+   * it is the one recorded (`matches`), and return the other one when it differs (`differs`);
+   * the caller refuses then. Never replaces a recorded key.
+   */
+  bindNodeKey(pubkey: Uint8Array, now: number): Promise<{ status: 'recorded' | 'matches' | 'differs'; recorded: Uint8Array }> {
+    return this.change(async (tx) => {
+      const old = await tx.getRec(nodeKeyRecord, KEY_NODE);
+      if (old) return { status: equalPeer(old.pubkey, pubkey) ? 'matches' : 'differs', recorded: old.pubkey };
+      tx.putRec(nodeKeyRecord, KEY_NODE, { pubkey, recorded_at: now });
+      return { status: 'recorded', recorded: pubkey };
+    });
   }
 
   // ---- provider side: peers' blobs ----
