@@ -1,6 +1,6 @@
 // restorefrompeer: get our backup back from the peers that hold it, without a running node.
-// Connect to each peer with our node key, exchange init, take its peer_storage_retrieval (or
-// give up after a timeout), verify it, and pick the newest seq that verifies. Shards of a
+// Connect to each peer with our node key (contact.ts), take its peer_storage_retrieval (or give
+// up after a timeout), verify it, and pick the newest seq that verifies. Shards of a
 // striped backup (version 2) are rebuilt together: any k of a version's n shards rebuild it.
 import { toHex } from '../bytes.js';
 import { sha256 } from './consumer.js';
@@ -9,21 +9,20 @@ import { openShard } from '../backup/stripe.js';
 import { rebuildFromPeers } from './stripe-node.js';
 import type { SealKey } from '../backup/seal.js';
 import type { SubLogger } from './log.js';
-import { Peer } from './peer.js';
 import type { Transport } from './node.js';
-import type { ConsumerPort, NodeCodec } from './types.js';
-
-export interface RestoreTarget {
-  pubkey: Uint8Array;
-  host: string;
-  port: number;
-}
+import type { NodeCodec } from './types.js';
+import { contactPeers, type Answer, type PeerCandidate, type ProgressEvent } from './contact.js';
 
 export interface PeerAnswer {
   peer: string;
-  address: string;
+  /** host:port the answer came from; null when the graph gave no address to dial. */
+  address: string | null;
   /** confirmed (the chosen newest), stale (valid but older), corrupt, foreign, none, unreachable */
   status: 'confirmed' | 'stale' | 'corrupt' | 'foreign' | 'none' | 'unreachable';
+  /** What the connection gave (see Answer): returned, nothing, refused, unreachable, timed_out, no_address. */
+  answer: Answer;
+  /** Where the peer came from: the command line or the channel graph. */
+  source: PeerCandidate['source'];
   seq: string | null;
   blob_len: number | null;
   /** The shard's index when the peer returned a shard of a striped backup, else null. */
@@ -53,86 +52,67 @@ export interface RestoreResult {
   };
 }
 
-/** Ask one peer for its peer_storage_retrieval; resolves with the blob, or undefined on timeout. */
-async function askPeer(
-  t: RestoreTarget,
-  opts: { transport: Transport; codec: NodeCodec; chainHash: Uint8Array; timeoutMs: number; log: SubLogger },
-): Promise<Uint8Array | undefined> {
-  const conn = await opts.transport.dial({ host: t.host, port: t.port, remotePubkey: t.pubkey, timeoutMs: opts.timeoutMs });
-  let got: ((b: Uint8Array) => void) | undefined;
-  const blob = new Promise<Uint8Array>((resolve) => (got = resolve));
-  // A consumer that only listens: it never sends our blob, so a restore cannot overwrite the
-  // copy the peer holds.
-  const listener: ConsumerPort = {
-    newest: () => undefined,
-    onRetrieval: async (_p, b) => {
-      got!(b);
-      return { status: 'confirmed' };
-    },
-    recordSent: () => undefined,
-  };
-  const peer = new Peer(conn, false, { chainHash: opts.chainHash, provideStorage: false, initTimeoutMs: opts.timeoutMs, retrievalTimeoutMs: opts.timeoutMs }, {
-    codec: opts.codec,
-    log: opts.log,
-    now: Date.now,
-    consumer: listener,
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await peer.start();
-    // The spec has the storer send it right after init; wait a bounded time for it.
-    return await Promise.race([
-      blob,
-      peer.closed.then(() => undefined),
-      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), opts.timeoutMs))),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-    peer.close('restore done');
+/**
+ * What a returned blob is, in a few words for the progress line, and (for shards) what the
+ * stop rule needs. Secrets and plaintexts never reach the text.
+ */
+function judgeLnps(blob: Uint8Array, key: SealKey): { text: string; seq?: bigint; shard?: { id: string; k: number; index: number } } {
+  if (blob[0] === 2) {
+    const o = openShard(blob, key);
+    if (!o.ok) return { text: `${blob.length} bytes, not a shard of ours (${o.reason})` };
+    return { text: `shard ${o.shard.index} of backup ${toHex(o.shard.backup_id).slice(0, 16)} seq ${o.seq} (${o.shard.k}-of-${o.shard.n})`, seq: o.seq, shard: { id: `${o.seq}:${toHex(o.shard.backup_id)}`, k: o.shard.k, index: o.shard.index } };
   }
+  const c = classifyRetrieval(blob, key);
+  c.plaintext?.fill(0);
+  if (c.seq !== undefined) return { text: `lnps backup seq ${c.seq}, ${blob.length} bytes`, seq: c.seq };
+  return { text: `${blob.length} bytes, ${c.status} (${c.detail ?? 'does not open'})` };
 }
 
 export async function restoreFromPeers(
-  targets: RestoreTarget[],
-  opts: { key: SealKey; transport: Transport; codec: NodeCodec; chainHash: Uint8Array; timeoutMs: number; log: SubLogger },
+  candidates: PeerCandidate[],
+  opts: { key: SealKey; transport: Transport; codec: NodeCodec; chainHash: Uint8Array; timeoutMs: number; log: SubLogger; concurrency?: number; onProgress?: (e: ProgressEvent) => void },
 ): Promise<RestoreResult> {
-  // All peers at once: the wait is the slowest peer's, not the sum.
-  const answers = await Promise.all(
-    targets.map(async (t) => {
-      const address = `${t.host.includes(':') ? '[' + t.host + ']' : t.host}:${t.port}`;
-      try {
-        return { t, address, blob: await askPeer(t, opts) };
-      } catch (e) {
-        return { t, address, error: e instanceof Error ? e.message : String(e) };
+  // Stop rule: a striped backup is complete with k shards of the newest version seen; any
+  // other backup needs every peer's answer (a later peer may hold a newer seq).
+  let newestSeen = -1n;
+  const shardSets = new Map<string, { seq: bigint; k: number; indexes: Set<number> }>();
+  const contacts = await contactPeers(candidates, {
+    ...opts,
+    judge: (c) => {
+      const j = judgeLnps(c.blob!, opts.key);
+      if (j.seq !== undefined && j.seq > newestSeen) newestSeen = j.seq;
+      if (j.shard && j.seq !== undefined) {
+        const set = shardSets.get(j.shard.id) ?? { seq: j.seq, k: j.shard.k, indexes: new Set<number>() };
+        set.indexes.add(j.shard.index);
+        shardSets.set(j.shard.id, set);
       }
-    }),
-  );
+      return j.text;
+    },
+    enough: () => [...shardSets.values()].some((s) => s.seq === newestSeen && s.indexes.size >= s.k),
+  });
   const peers: PeerAnswer[] = [];
   const valid: { i: number; seq: bigint; plaintext: Uint8Array }[] = [];
   const shards: { i: number; seq: bigint; peer: string; blob: Uint8Array }[] = [];
-  for (const a of answers) {
-    const peer = toHex(a.t.pubkey);
-    if ('error' in a) {
-      peers.push({ peer, address: a.address, status: 'unreachable', seq: null, blob_len: null, shard_index: null, used: false, reason: a.error! });
+  for (const ct of contacts) {
+    const base = { peer: ct.candidate.id, address: ct.address, answer: ct.answer, source: ct.candidate.source, seq: null, blob_len: null, shard_index: null, used: false };
+    if (ct.answer !== 'returned') {
+      peers.push({ ...base, status: ct.answer === 'nothing' ? 'none' : 'unreachable', ...(ct.reason ? { reason: ct.reason } : {}) });
       continue;
     }
-    if (a.blob === undefined) {
-      peers.push({ peer, address: a.address, status: 'none', seq: null, blob_len: null, shard_index: null, used: false, reason: 'no peer_storage_retrieval: the peer holds nothing for us, or did not answer in time' });
-      continue;
-    }
-    if (a.blob[0] === 2) {
+    const blob = ct.blob!;
+    if (blob[0] === 2) {
       // A version 2 blob: one shard of a striped backup, rebuilt below with the others.
-      const o = openShard(a.blob, opts.key);
+      const o = openShard(blob, opts.key);
       if (o.ok) {
-        shards.push({ i: peers.length, seq: o.seq, peer, blob: a.blob });
-        peers.push({ peer, address: a.address, status: 'confirmed', seq: o.seq.toString(), blob_len: a.blob.length, shard_index: o.shard.index, used: false });
+        shards.push({ i: peers.length, seq: o.seq, peer: ct.candidate.id, blob });
+        peers.push({ ...base, status: 'confirmed', seq: o.seq.toString(), blob_len: blob.length, shard_index: o.shard.index });
       } else {
-        peers.push({ peer, address: a.address, status: o.reason === 'not_sealed' ? 'foreign' : 'corrupt', seq: null, blob_len: a.blob.length, shard_index: null, used: false, reason: o.detail });
+        peers.push({ ...base, status: o.reason === 'not_sealed' ? 'foreign' : 'corrupt', blob_len: blob.length, reason: o.detail });
       }
       continue;
     }
-    const c = classifyRetrieval(a.blob, opts.key);
-    const row: PeerAnswer = { peer, address: a.address, status: c.status, seq: c.seq?.toString() ?? null, blob_len: a.blob.length, shard_index: null, used: false };
+    const c = classifyRetrieval(blob, opts.key);
+    const row: PeerAnswer = { ...base, status: c.status, seq: c.seq?.toString() ?? null, blob_len: blob.length };
     if (c.detail) row.reason = c.detail;
     if (c.seq !== undefined && c.plaintext) valid.push({ i: peers.length, seq: c.seq, plaintext: c.plaintext });
     peers.push(row);

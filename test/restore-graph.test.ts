@@ -1,0 +1,76 @@
+// restorefrompeer --graph for lnps's own backup: real `lnps serve` providers over 127.0.0.1,
+// a describegraph fixture naming our channel peers, the command line tried first.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, cli, createNode, d } from './node-harness.js';
+import { deriveSealKey, seal } from '../src/core/backup/seal.js';
+import { readNodeKey } from '../src/core/datadir.js';
+import { startProviders, storeAs, type Provider } from './restore-helpers.js';
+
+after(cleanup);
+
+let providers: Provider[] = [];
+
+before(async () => {
+  providers = await startProviders(3);
+});
+after(async () => {
+  await Promise.all(providers.map((p) => p.serve.stop()));
+});
+
+// ---- lnps's own backup, with --graph ----------------------------------------------------------
+
+test('plain restorefrompeer --graph (lncli describegraph): the command-line peer first, then the graph\'s channel peers; the newest seq wins', async () => {
+  const K = await createNode();
+  const secret = readNodeKey(join(K.dir, 'node.key'));
+  const key = deriveSealKey(secret);
+  const [a, b, c] = providers;
+  try {
+    const blobA = seal(Buffer.from('own backup seq 5'), { seq: 5n, key, pad: 'none' });
+    const blobB = seal(Buffer.from('own backup seq 7'), { seq: 7n, key, pad: 'none' });
+    await storeAs(a!, secret, blobA);
+    await storeAs(b!, secret, blobB);
+    const graph = {
+      nodes: [
+        { pub_key: a!.pubkey, addresses: [{ network: 'tcp', addr: `127.0.0.1:${a!.serve.port}` }] },
+        { pub_key: b!.pubkey, addresses: [{ network: 'tcp', addr: `127.0.0.1:${b!.serve.port}` }] },
+        { pub_key: c!.pubkey, addresses: [{ network: 'tcp', addr: `127.0.0.1:${c!.serve.port}` }] },
+      ],
+      edges: [
+        { node1_pub: K.pubkey, node2_pub: a!.pubkey },
+        { node1_pub: b!.pubkey, node2_pub: K.pubkey },
+        { node1_pub: a!.pubkey, node2_pub: c!.pubkey },
+      ],
+    };
+    const g = join(K.dir, 'describegraph.json');
+    writeFileSync(g, JSON.stringify(graph));
+    const out = join(K.dir, 'restored');
+    const r = await cli(['restorefrompeer', `${b!.pubkey}@127.0.0.1:${b!.serve.port}`, '--graph', g, '--out', out, '--timeout', '3s', ...d(K.dir)]);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.seq, '7');
+    assert.equal(j.from, b!.pubkey);
+    assert.deepEqual(readFileSync(out), Buffer.from('own backup seq 7'));
+    assert.deepEqual(j.graph, { kind: 'lnd', channel_peers: 2, dropped: 0 });
+    assert.deepEqual(j.peers.map((x: any) => [x.peer, x.source, x.answer, x.status, x.seq]), [
+      [b!.pubkey, 'command_line', 'returned', 'confirmed', '7'],
+      [a!.pubkey, 'graph', 'returned', 'stale', '5'],
+    ]);
+    assert.match(r.stderr.split('\n')[0]!, new RegExp(`^lnps: connecting as node ${K.pubkey}: peers keep one connection per node id`));
+    assert.match(r.stderr, new RegExp(`${a!.pubkey}@127\\.0\\.0\\.1:${a!.serve.port}: returned lnps backup seq 5`));
+    // Neither peers nor --graph: a usage error.
+    const u = await cli(['restorefrompeer', '--out', join(K.dir, 'x'), ...d(K.dir)]);
+    assert.equal(u.status, 2);
+    assert.match(u.stderr, /no peers to ask: give PUBKEY@HOST:PORT arguments, --graph FILE, or both/);
+    // A malformed graph: one line, exit 1, nothing asked.
+    writeFileSync(g, JSON.stringify({ edges: [{ node1_pub: K.pubkey, node2_pub: 7 }] }));
+    const bad = await cli(['restorefrompeer', '--graph', g, '--out', join(K.dir, 'y'), ...d(K.dir)]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /graph file .*describegraph\.json: edges\[0\]\.node2_pub: expected a node id \(66 hex digits\), got number 7/);
+    assert.doesNotMatch(bad.stderr, /connecting/);
+  } finally {
+    key.wipe();
+  }
+});
