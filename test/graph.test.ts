@@ -8,19 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPeersFromGraph, readGraphFile, MAX_GRAPH_PEERS, type GraphDoc } from '../src/core/node/graph.js';
 import { InputError, StoreError } from '../src/core/errors.js';
+import { getPublicKey } from '@noble/secp256k1';
 
 const dir = mkdtempSync(join(tmpdir(), 'lnps-graph-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const id = (n: number, prefix = '02'): string => prefix + n.toString(16).padStart(2, '0').repeat(32);
-const OURS = id(0x10, '03');
+/** A node id on the curve: the public key of a secret filled with `n`. */
+const id = (n: number): string => Buffer.from(getPublicKey(new Uint8Array(32).fill(n), true)).toString('hex');
+const OURS = id(0x10);
 const ours = Uint8Array.from(Buffer.from(OURS, 'hex'));
 const A = id(0xa1);
-const B = id(0xb2, '03');
+const B = id(0xb2);
 const C = id(0xc3);
 const X = id(0xee); // a node with no channel to ours
 
 const doc = (json: unknown, source = 'g.json'): GraphDoc => ({ source, json });
+/** Rows in node id order: the order the reader promises. */
+const byId = <T extends unknown[]>(rows: T[]): T[] => [...rows].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
 const summary = (r: ReturnType<typeof channelPeersFromGraph>) => r.peers.map((p) => [p.id, p.addresses.map((a) => `${a.host}:${a.port}`), p.undialable]);
 
 test('lncli describegraph: peers of either end of an edge, addresses from nodes[].addresses[].addr, ordered by node id', () => {
@@ -42,11 +46,14 @@ test('lncli describegraph: peers of either end of an edge, addresses from nodes[
   const r = channelPeersFromGraph([doc(g)], ours);
   assert.equal(r.kind, 'lnd');
   assert.equal(r.dropped, 0);
-  assert.deepEqual(summary(r), [
-    [A, ['::1:9735', 'node-a.example.org:9736'], []],
-    [C, ['127.0.0.1:9737'], ['abcdefghijklmnop.onion:9735 (Tor)']],
-    [B, [], []],
-  ]);
+  assert.deepEqual(
+    summary(r),
+    byId([
+      [A, ['::1:9735', 'node-a.example.org:9736'], []],
+      [B, [], []],
+      [C, ['127.0.0.1:9737'], ['abcdefghijklmnop.onion:9735 (Tor)']],
+    ]),
+  );
 });
 
 test('Core Lightning: listchannels and listnodes in two files, or both in one object, give the same peers', () => {
@@ -69,22 +76,23 @@ test('Core Lightning: listchannels and listnodes in two files, or both in one ob
   const two = channelPeersFromGraph([doc(channels, 'channels.json'), doc(nodes, 'nodes.json')], ours);
   const one = channelPeersFromGraph([doc({ ...channels, ...nodes })], ours);
   assert.equal(two.kind, 'cln');
-  const want = [
+  const want = byId([
     [A, ['127.0.0.1:9735'], ['vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:9735 (Tor)']],
     [B, ['::1:19735', 'b.example.org:9735'], ['x:1 (websocket)']],
-  ];
+  ]);
   assert.deepEqual(summary(two), want);
   assert.deepEqual(summary(one), want);
   // listchannels alone: the peers, without addresses.
-  assert.deepEqual(summary(channelPeersFromGraph([doc(channels)], ours)), [[A, [], []], [B, [], []]]);
+  assert.deepEqual(summary(channelPeersFromGraph([doc(channels)], ours)), byId([[A, [], []], [B, [], []]]));
 });
 
 test('a graph with more channel peers than the bound keeps the first by node id and counts the rest', () => {
-  const edges = Array.from({ length: MAX_GRAPH_PEERS + 5 }, (_, i) => ({ node1_pub: OURS, node2_pub: '02' + i.toString(16).padStart(64, '0') }));
+  const ids = Array.from({ length: MAX_GRAPH_PEERS + 5 }, (_, i) => Buffer.from(getPublicKey(Uint8Array.from(Buffer.from((i + 1).toString(16).padStart(64, '0'), 'hex')), true)).toString('hex'));
+  const edges = ids.map((x) => ({ node1_pub: OURS, node2_pub: x }));
   const r = channelPeersFromGraph([doc({ nodes: [], edges })], ours);
   assert.equal(r.peers.length, MAX_GRAPH_PEERS);
   assert.equal(r.dropped, 5);
-  assert.equal(r.peers[0]!.id, '02' + '0'.repeat(64));
+  assert.deepEqual(r.peers.map((p) => p.id), [...ids].sort().slice(0, MAX_GRAPH_PEERS));
 });
 
 test('wrong shapes are one line naming the file and the field, exit 1 (InputError)', () => {
@@ -108,6 +116,9 @@ test('wrong shapes are one line naming the file and the field, exit 1 (InputErro
       JSON.stringify(json).slice(0, 80),
     );
   }
+  // A channel peer whose id is not on the curve: named, never dialled.
+  const offCurve = '02' + 'ff'.repeat(32);
+  assert.throws(() => channelPeersFromGraph([doc({ edges: [{ node1_pub: OURS, node2_pub: offCurve }] })], ours), new RegExp(`graph: node id ${offCurve}, a channel peer of ours, is not a point on secp256k1`));
   // An lnd file and a CLN file together are refused.
   assert.throws(() => channelPeersFromGraph([doc({ edges: [] }, 'a'), doc({ channels: [] }, 'b')], ours), /graph file b: \(top level\): an cln graph mixed with an lnd one/);
   // A malformed address string is a note, not an error.

@@ -4,6 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type Socket } from 'node:net';
+import { getPublicKey } from '@noble/secp256k1';
 import { cleanup, cli, createNode, d } from './node-harness.js';
 import { deriveSealKey, seal } from '../src/core/backup/seal.js';
 import { readNodeKey } from '../src/core/datadir.js';
@@ -72,5 +74,41 @@ test('plain restorefrompeer --graph (lncli describegraph): the command-line peer
     assert.doesNotMatch(bad.stderr, /connecting/);
   } finally {
     key.wipe();
+  }
+});
+
+test('each answer is earned: a wrong node id at an address is refused, a silent listener times out, a Tor-only peer has no address', async () => {
+  const K = await createNode();
+  const [a] = providers;
+  // Accepts TCP and never says a word: the handshake cannot finish.
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const silentPort = (silent.address() as { port: number }).port;
+  try {
+    const key = (b: number) => Buffer.from(getPublicKey(new Uint8Array(32).fill(b), true)).toString('hex');
+    const wrongId = key(0x5a); // not the provider's key: the handshake fails at act two
+    const torOnly = key(0x6b);
+    const silentId = key(0x7c);
+    const g = join(K.dir, 'graph.json');
+    writeFileSync(g, JSON.stringify({ channels: [{ source: K.pubkey, destination: torOnly }], nodes: [{ nodeid: torOnly, addresses: [{ type: 'torv3', address: 'vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion', port: 9735 }] }] }));
+    const r = await cli(['restorefrompeer', `${wrongId}@127.0.0.1:${a!.serve.port}`, `${silentId}@127.0.0.1:${silentPort}`, '--graph', g, '--out', join(K.dir, 'none'), '--timeout', '1s', ...d(K.dir)]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.ok(r.stdout.length > 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.peers.map((x: any) => [x.answer, x.status, x.source]), [
+      ['refused', 'unreachable', 'command_line'],
+      ['timed_out', 'unreachable', 'command_line'],
+      ['no_address', 'unreachable', 'graph'],
+    ]);
+    assert.match(j.peers[1].reason, /handshake did not finish within 1000 ms/);
+    assert.match(j.peers[2].reason, /only addresses lnps cannot dial: vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd\.onion:9735 \(Tor\)/);
+    assert.equal(j.peers[2].address, null);
+    assert.match(r.stderr, new RegExp(`${wrongId}@127\\.0\\.0\\.1:${a!.serve.port}: refused \\(`));
+    assert.match(r.stderr, /: timed out \(handshake with 127\.0\.0\.1:\d+: handshake did not finish within 1000 ms\)/);
+    assert.match(r.stderr, new RegExp(`${torOnly}: no address \\(only addresses lnps cannot dial`));
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
   }
 });

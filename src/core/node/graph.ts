@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, StoreError } from '../errors.js';
 import { fromHex, toHex } from '../bytes.js';
+import { isValidPubkey } from '../keys.js';
 
 /**
  * The largest graph file read. A mainnet `describegraph` is tens of MiB; JSON.parse needs
@@ -238,6 +239,7 @@ export function channelPeersFromGraph(docs: GraphDoc[], ourId: Uint8Array): Grap
   for (const d of docs) collect(d, ours, c);
   const ids = [...c.peers].sort();
   const kept = ids.slice(0, MAX_GRAPH_PEERS);
+  for (const id of kept) if (!isValidPubkey(fromHex(id))) throw new InputError(`graph: node id ${id}, a channel peer of ours, is not a point on secp256k1`, 'bad_graph');
   const peers: GraphPeer[] = kept.map((id) => {
     const addresses: DialAddress[] = [];
     const undialable: string[] = [];
