@@ -5,11 +5,12 @@
 //   by the clock and by CPU time: on a busy machine a loop that waits on its sockets loses its
 //   turn each time it sleeps while a pure CPU loop does not, so the CPU-time ratio is the one
 //   that stays put when other processes compete; both count kernel time (user + system);
-// - ECDH: node:crypto with the y-parity recovery (ecdh.ts) against @noble/secp256k1;
+// - ECDH: libsecp256k1 in WebAssembly (ecdh.ts, the handshake path) against @noble/secp256k1
+//   and node:crypto's createECDH (x only);
 // - our AEAD choice: node:crypto against @noble/ciphers on the same 65535 bytes;
 // - resident memory of a process holding 500 idle accepted connections (target < 200 MB),
 //   measured in a child process so the other benchmarks' heap does not count.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -125,7 +126,7 @@ function rate(fn: () => void, bytes: number, maxMs = 1000, maxCount = 5000): num
   return rates(fn, bytes, maxMs, maxCount).wall;
 }
 
-/** One ECDH per call, ops/s: node:crypto with parity recovery (what the handshake uses) vs noble. */
+/** One ECDH per call, ops/s: libsecp256k1 (what the handshake uses) vs noble and node:crypto. */
 function ecdhRows(): BenchRow[] {
   const secret = utils.randomSecretKey();
   const pub = getPublicKey(utils.randomSecretKey(), true);
@@ -133,30 +134,42 @@ function ecdhRows(): BenchRow[] {
     fn();
     const t0 = performance.now();
     let n = 0;
-    while (n < 500 && performance.now() - t0 < 700) {
+    while (n < 1000 && performance.now() - t0 < 500) {
       fn();
       n++;
     }
     return n / ((performance.now() - t0) / 1000);
   };
-  const rounds = { noble: [] as number[], native: [] as number[] };
+  const rounds = { noble: [] as number[], ours: [] as number[], node: [] as number[], gen: [] as number[] };
+  const P = parsePublicKey(pub)!;
+  const key = EcdhKey.fromSecret(secret);
   for (let r = 0; r < 3; r++) {
     rounds.noble.push(opsPerSec(() => getSharedSecret(secret, pub, true)));
-    // A fresh key per call, as the handshake makes one per secret, and the remote key parsed.
-    rounds.native.push(opsPerSec(() => EcdhKey.fromSecret(secret).sharedPoint(parsePublicKey(pub)!)));
+    rounds.ours.push(opsPerSec(() => key.sharedPoint(P)));
+    rounds.node.push(
+      opsPerSec(() => {
+        const e = createECDH('secp256k1');
+        e.setPrivateKey(secret);
+        e.computeSecret(pub);
+      }),
+    );
+    rounds.gen.push(opsPerSec(() => EcdhKey.generate()));
   }
   const noble = median(rounds.noble);
-  const native = median(rounds.native);
+  const ours = median(rounds.ours);
+  const node = median(rounds.node);
   return [
     { group: GROUP, name: 'ECDH, @noble/secp256k1 getSharedSecret (compressed point)', value: noble, unit: 'ops/s' },
+    { group: GROUP, name: 'ECDH, node:crypto createECDH + computeSecret (x only)', value: node, unit: 'ops/s' },
     {
       group: GROUP,
-      name: 'ECDH, node:crypto x plus y parity from a second native multiplication (the handshake path)',
-      value: native,
+      name: 'ECDH, libsecp256k1 in WebAssembly, compressed point (the handshake path)',
+      value: ours,
       unit: 'ops/s',
       baseline: '@noble/secp256k1 getSharedSecret',
-      ratio: native / noble,
+      ratio: ours / noble,
     },
+    { group: GROUP, name: 'ephemeral key generation, libsecp256k1 in WebAssembly', value: median(rounds.gen), unit: 'ops/s' },
   ];
 }
 

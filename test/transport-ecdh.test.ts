@@ -1,6 +1,6 @@
-// The native ECDH (ecdh.ts) against @noble/secp256k1's getSharedSecret: byte-identical compressed
-// shared points on random keys and on the edge cases of the parity recovery (P = ±G, K = ±G,
-// P = ±K), plus key and point validation.
+// The handshake's ECDH (ecdh.ts, libsecp256k1 in WebAssembly) against @noble/secp256k1's
+// getSharedSecret: byte-identical compressed shared points on random keys and on edge cases
+// (P = ±G, K = ±G, P = ±K), plus key and point validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

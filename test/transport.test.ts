@@ -11,6 +11,7 @@ import { fromHex, toHex } from '../src/core/bytes.js';
 import {
   InitiatorHandshake,
   ResponderHandshake,
+  LocalKey,
   MessageDecryptor,
   MessageEncryptor,
   SessionKeys,
@@ -103,6 +104,56 @@ for (const v of V.responder) {
     assert.equal(toHex(result.remotePubkey), '034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa');
   });
 }
+
+test('responder vectors with one LocalKey prepared once and shared by every handshake', () => {
+  const secrets = new Set(V.responder.map((v) => v.keys['ls.priv']!));
+  assert.equal(secrets.size, 1);
+  const local = new LocalKey(fromHex([...secrets][0]!));
+  assert.equal(toHex(local.publicKey), toHex(publicKeyOf(fromHex([...secrets][0]!))));
+  let completed = 0;
+  for (const v of V.responder) {
+    const hs = new ResponderHandshake({ localSecret: local, ephemeralSecret: fromHex(v.keys['e.priv']!) });
+    const one = v.acts['Act One']!;
+    if (one.error) {
+      expectTransportError(() => hs.readActOne(fromHex(one.input!)), errorCode(one.error));
+      continue;
+    }
+    assert.equal(toHex(hs.readActOne(fromHex(one.input!))), v.acts['Act Two']!.output, v.name);
+    const three = v.acts['Act Three']!;
+    if (three.error) {
+      expectTransportError(() => hs.readActThree(fromHex(three.input!)), errorCode(three.error));
+      continue;
+    }
+    const result = hs.readActThree(fromHex(three.input!));
+    assert.equal(toHex(result.keys.sendKey), v.final_keys!.sk, v.name);
+    assert.equal(toHex(result.keys.recvKey), v.final_keys!.rk, v.name);
+    completed++;
+  }
+  assert.equal(completed, 1);
+  assert.equal(JSON.stringify({ local }), '{"local":"[LocalKey]"}');
+  assert.equal(inspect(local), '[LocalKey]');
+});
+
+test('the responder draws its ephemeral key only after act one passes its MAC check', () => {
+  // An injected ephemeral secret of 0 is not a key: using it is a RangeError. So a handshake that
+  // reaches it shows when the ephemeral key is made.
+  const v = V.responder.find((x) => !x.acts['Act One']!.error && !x.acts['Act Three']!.error)!;
+  const ls = fromHex(v.keys['ls.priv']!);
+  const actOne = fromHex(v.acts['Act One']!.input!);
+  const zero = new Uint8Array(32);
+  // Not at construction: nothing is computed before a byte arrives.
+  const bad = new ResponderHandshake({ localSecret: ls, ephemeralSecret: zero });
+  const forged = actOne.slice();
+  forged[49]! ^= 1;
+  expectTransportError(() => bad.readActOne(forged), 'ACT1_BAD_TAG');
+  const badPoint = actOne.slice();
+  badPoint[1] = 4;
+  expectTransportError(() => new ResponderHandshake({ localSecret: ls, ephemeralSecret: zero }).readActOne(badPoint), 'ACT1_BAD_PUBKEY');
+  // An authentic act one reaches the ephemeral key.
+  assert.throws(() => new ResponderHandshake({ localSecret: ls, ephemeralSecret: zero }).readActOne(actOne), RangeError);
+  // A wrong length is still refused at once: our misuse.
+  assert.throws(() => new ResponderHandshake({ localSecret: ls, ephemeralSecret: new Uint8Array(31) }), RangeError);
+});
 
 test('both sides agree on crossed keys and the remote key after a random handshake', () => {
   const a = randomBytes(32);

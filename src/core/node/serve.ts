@@ -8,7 +8,7 @@ import { parsePubkey, publicKeyOf } from '../keys.js';
 import { makePrivateDir, type NodePaths } from '../datadir.js';
 import { deriveSealKey, type SealKey } from '../backup/seal.js';
 import { CHAIN_HASH } from '../wire/registry.js';
-import { acceptPeer, connectPeer, type PeerConnection } from '../transport/index.js';
+import { acceptPeer, connectPeer, LocalKey, type PeerConnection } from '../transport/index.js';
 import { openLevelKv } from '../store/level.js';
 import { LnpsStore } from '../store/store.js';
 import { Provider } from '../provider/provider.js';
@@ -53,7 +53,9 @@ export function pidPath(paths: NodePaths): string {
 }
 
 /** The BOLT #8 transport under the node's MessageConn. */
-export function bolt8Transport(localSecret: Uint8Array): Transport {
+export function bolt8Transport(secret: Uint8Array): Transport {
+  // Prepared once per node: no connection pays for parsing our static key.
+  const localSecret = new LocalKey(secret);
   const adapt = (c: PeerConnection): MessageConn => ({
     remotePubkey: c.remotePubkey,
     remoteAddress: c.remoteAddress !== undefined ? `${c.remoteAddress.includes(':') ? '[' + c.remoteAddress + ']' : c.remoteAddress}:${c.remotePort}` : undefined,

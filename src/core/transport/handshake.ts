@@ -9,11 +9,15 @@
 //
 // The ephemeral key is a parameter so the spec's test vectors can be replayed; in use it is
 // random and fresh for every handshake.
-import type { Point } from '@noble/secp256k1';
+//
+// Cheap rejection (a responder is on a public port): our static key is prepared once per node
+// (LocalKey), not per connection, and the responder draws its ephemeral key only after act one
+// has passed its MAC check. A connection that sends nothing costs no curve operation at all; a
+// bad act one costs at most one point check and one ECDH.
 import { abytes, concatBytes } from '../bytes.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
 import { decryptWithAD, encryptWithAD, hkdf2, sha256 } from './primitives.js';
-import { EcdhKey, parsePublicKey } from './ecdh.js';
+import { EcdhKey, parsePublicKey, type PublicPoint } from './ecdh.js';
 import { SessionKeys } from './cipher.js';
 
 export const PROTOCOL_NAME = 'Noise_XK_secp256k1_ChaChaPoly_SHA256';
@@ -46,7 +50,7 @@ function fail(code: TransportErrorCode, message: string): never {
 }
 
 /** Checks shared by acts one and two: exact size, version 0, a valid ephemeral key. */
-function parseEphemeralAct(act: 'ACT1' | 'ACT2', m: Uint8Array): { re: Uint8Array; rePoint: Point; c: Uint8Array } {
+function parseEphemeralAct(act: 'ACT1' | 'ACT2', m: Uint8Array): { rePoint: PublicPoint; c: Uint8Array } {
   if (m.length !== 50) fail(`${act}_READ_FAILED`, `${act === 'ACT1' ? 'act one' : 'act two'}: expected 50 bytes, got ${m.length}`);
   // "If v is an unrecognized handshake version, then the responder MUST abort the connection attempt."
   if (m[0] !== HANDSHAKE_VERSION) fail(`${act}_BAD_VERSION`, `${act === 'ACT1' ? 'act one' : 'act two'}: unknown handshake version ${m[0]}`);
@@ -55,18 +59,50 @@ function parseEphemeralAct(act: 'ACT1' | 'ACT2', m: Uint8Array): { re: Uint8Arra
   // handshake (the vectors' BAD_PUBKEY cases), before any ECDH is tried.
   const rePoint = parsePublicKey(re);
   if (!rePoint) fail(`${act}_BAD_PUBKEY`, `${act === 'ACT1' ? 'act one' : 'act two'}: ephemeral key is not a valid secp256k1 point`);
-  return { re, rePoint, c: m.subarray(34, 50) };
+  return { rePoint, c: m.subarray(34, 50) };
+}
+
+/** "h = SHA-256(h || rs.pub.serializeCompressed())": both sides start by mixing in the responder's key. */
+function initialHash(responderStatic: Uint8Array): Uint8Array {
+  return sha256(concatBytes(H0, responderStatic));
+}
+
+/**
+ * Our node's static key, prepared once per node and shared by all its handshakes: parsing the
+ * secret into a curve key and hashing the responder's starting h are done here, not per
+ * connection. Pass it as `localSecret` (a raw 32-byte secret works too, and is prepared per call).
+ */
+export class LocalKey {
+  /** Our static public key, 33 bytes compressed. */
+  readonly publicKey: Uint8Array;
+  /** @internal */
+  readonly key: EcdhKey;
+  /** @internal The responder's h before act one. */
+  readonly responderH: Uint8Array;
+  /** RangeError when `secret` is not a valid secp256k1 secret key. The secret is copied. */
+  constructor(secret: Uint8Array) {
+    this.key = EcdhKey.fromSecret(abytes(secret, 32, 'localSecret'));
+    this.publicKey = this.key.publicKey;
+    this.responderH = initialHash(this.publicKey);
+  }
+  /** Never print key material. */
+  toJSON(): string {
+    return '[LocalKey]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[LocalKey]';
+  }
+}
+
+function localKeyOf(k: Uint8Array | LocalKey): LocalKey {
+  return k instanceof LocalKey ? k : new LocalKey(k);
 }
 
 class SymmetricState {
   ck: Uint8Array = CK0;
-  h: Uint8Array;
   tempK: Uint8Array = EMPTY;
 
-  constructor(responderStatic: Uint8Array) {
-    // "h = SHA-256(h || rs.pub.serializeCompressed())": both sides mix in the responder's key.
-    this.h = sha256(concatBytes(H0, responderStatic));
-  }
+  constructor(public h: Uint8Array) {}
   mixHash(data: Uint8Array): void {
     this.h = sha256(concatBytes(this.h, data));
   }
@@ -75,15 +111,15 @@ class SymmetricState {
   }
 }
 
-// ECDH runs in node:crypto (see ecdh.ts); keys are held there, and each remote key is parsed
-// into a point once even when it is used twice.
+// ECDH runs in libsecp256k1 (see ecdh.ts); each remote key is checked once even when it is
+// used twice.
 function makeEphemeral(given: Uint8Array | undefined): EcdhKey {
-  return given === undefined ? EcdhKey.generate() : EcdhKey.fromSecret(abytes(given, 32, 'ephemeralSecret'));
+  return given === undefined ? EcdhKey.generate() : EcdhKey.fromSecret(given);
 }
 
 export interface InitiatorOptions {
-  /** Our static (node) secret key, 32 bytes. */
-  localSecret: Uint8Array;
+  /** Our static (node) key: the 32-byte secret, or a LocalKey prepared once per node. */
+  localSecret: Uint8Array | LocalKey;
   /** The responder's static public key, 33 bytes compressed. */
   remotePubkey: Uint8Array;
   /** Tests only: a fixed ephemeral secret. Omit in use (a fresh random key is drawn). */
@@ -94,19 +130,19 @@ export interface InitiatorOptions {
 export class InitiatorHandshake {
   private readonly s: EcdhKey;
   private readonly rs: Uint8Array;
-  private readonly rsPoint: Point;
+  private readonly rsPoint: PublicPoint;
   private readonly e: EcdhKey;
   private readonly st: SymmetricState;
   private step: 'act1' | 'act2' | 'done' | 'failed' = 'act1';
 
   constructor(opts: InitiatorOptions) {
-    this.s = EcdhKey.fromSecret(abytes(opts.localSecret, 32, 'localSecret'));
-    this.rs = abytes(opts.remotePubkey, 33, 'remotePubkey');
+    this.s = localKeyOf(opts.localSecret).key;
+    this.rs = Uint8Array.from(abytes(opts.remotePubkey, 33, 'remotePubkey'));
     const rsPoint = parsePublicKey(this.rs);
     if (!rsPoint) throw new RangeError('"remotePubkey" expected a valid compressed secp256k1 point');
     this.rsPoint = rsPoint;
     this.e = makeEphemeral(opts.ephemeralSecret);
-    this.st = new SymmetricState(this.rs);
+    this.st = new SymmetricState(initialHash(this.rs));
   }
 
   /** Act one, 50 bytes: `0 || e.pub || encryptWithAD(temp_k1, 0, h, "")`. */
@@ -126,9 +162,10 @@ export class InitiatorHandshake {
     if (this.step !== 'act2') throw new Error('readActTwo() called out of order');
     this.step = 'failed';
     const st = this.st;
-    const { re, rePoint, c } = parseEphemeralAct('ACT2', m);
-    st.mixHash(re);
+    const { rePoint, c } = parseEphemeralAct('ACT2', m);
+    st.mixHash(rePoint);
     st.mixKey(this.e.ecdh(rePoint));
+    this.e.wipe(); // its last use
     // "If the MAC check in this operation fails, then the initiator MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, c) === undefined) fail('ACT2_BAD_TAG', 'act two: MAC check failed');
     st.mixHash(c);
@@ -147,23 +184,27 @@ export class InitiatorHandshake {
 }
 
 export interface ResponderOptions {
-  /** Our static (node) secret key, 32 bytes. */
-  localSecret: Uint8Array;
-  /** Tests only: a fixed ephemeral secret. Omit in use (a fresh random key is drawn). */
+  /** Our static (node) key: the 32-byte secret, or a LocalKey prepared once per node. */
+  localSecret: Uint8Array | LocalKey;
+  /** Tests only: a fixed ephemeral secret. Omit in use (a fresh random key is drawn after act one). */
   ephemeralSecret?: Uint8Array;
 }
 
 /** The side that accepts the connection; it learns who connected in act three. */
 export class ResponderHandshake {
   private readonly s: EcdhKey;
-  private readonly e: EcdhKey;
+  /** Drawn in readActOne(), once act one has passed its MAC check. */
+  private e: EcdhKey | undefined;
+  private readonly givenEphemeral: Uint8Array | undefined;
   private readonly st: SymmetricState;
   private step: 'act1' | 'act3' | 'done' | 'failed' = 'act1';
 
   constructor(opts: ResponderOptions) {
-    this.s = EcdhKey.fromSecret(abytes(opts.localSecret, 32, 'localSecret'));
-    this.e = makeEphemeral(opts.ephemeralSecret);
-    this.st = new SymmetricState(this.s.publicKey);
+    const local = localKeyOf(opts.localSecret);
+    this.s = local.key;
+    // Checked now (a wrong length is our misuse, not the peer's), made into a key only after act one.
+    this.givenEphemeral = opts.ephemeralSecret === undefined ? undefined : Uint8Array.from(abytes(opts.ephemeralSecret, 32, 'ephemeralSecret'));
+    this.st = new SymmetricState(local.responderH);
   }
 
   /** Read act one (exactly 50 bytes) and return act two, 50 bytes. Throws TransportError ACT1_*. */
@@ -171,19 +212,22 @@ export class ResponderHandshake {
     if (this.step !== 'act1') throw new Error('readActOne() called out of order');
     this.step = 'failed';
     const st = this.st;
-    const { re, rePoint, c } = parseEphemeralAct('ACT1', m);
-    st.mixHash(re);
+    const { rePoint, c } = parseEphemeralAct('ACT1', m);
+    st.mixHash(rePoint);
     st.mixKey(this.s.ecdh(rePoint));
     // "If the MAC check in this operation fails, then the responder MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, c) === undefined) fail('ACT1_BAD_TAG', 'act one: MAC check failed');
     st.mixHash(c);
 
-    st.mixHash(this.e.publicKey);
-    st.mixKey(this.e.ecdh(rePoint));
+    // Only now, with act one authenticated, is the ephemeral key worth drawing.
+    const e = (this.e = makeEphemeral(this.givenEphemeral));
+    this.givenEphemeral?.fill(0);
+    st.mixHash(e.publicKey);
+    st.mixKey(e.ecdh(rePoint));
     const c2 = encryptWithAD(st.tempK, 0, st.h, EMPTY);
     st.mixHash(c2);
     this.step = 'act3';
-    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), this.e.publicKey, c2);
+    return concatBytes(Uint8Array.of(HANDSHAKE_VERSION), e.publicKey, c2);
   }
 
   /** Read act three (exactly 66 bytes): the initiator's key and the session. Throws TransportError ACT3_*. */
@@ -201,7 +245,8 @@ export class ResponderHandshake {
     const rsPoint = parsePublicKey(rs);
     if (!rsPoint) fail('ACT3_BAD_PUBKEY', 'act three: static key is not a valid secp256k1 point');
     st.mixHash(c);
-    st.mixKey(this.e.ecdh(rsPoint));
+    st.mixKey(this.e!.ecdh(rsPoint));
+    this.e!.wipe(); // its last use
     // "If the MAC check in this operation fails, then the responder MUST terminate the connection"
     if (decryptWithAD(st.tempK, 0, st.h, t) === undefined) fail('ACT3_BAD_TAG', 'act three: MAC check failed');
     const [rk, sk] = hkdf2(st.ck, EMPTY);

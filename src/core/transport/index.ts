@@ -3,8 +3,9 @@
 //
 // Outbound:
 //   const conn = await connectPeer({ host, port, localSecret, remotePubkey, timeoutMs: 10_000 });
-// Inbound (one failed handshake rejects for that socket only):
-//   net.createServer((socket) => acceptPeer(socket, { localSecret }).then(onPeer, onHandshakeError));
+// Inbound (one failed handshake rejects for that socket only; prepare the static key once):
+//   const localKey = new LocalKey(secret);
+//   net.createServer((socket) => acceptPeer(socket, { localSecret: localKey }).then(onPeer, onHandshakeError));
 // Then, on either side:
 //   conn.on('close', (reason) => ...);           // once; reason undefined on a clean close
 //   await conn.send(bytes);                       // <= 65535 bytes; await it (backpressure)
@@ -14,6 +15,7 @@ export { TransportError, type TransportErrorCode } from './errors.js';
 export {
   InitiatorHandshake,
   ResponderHandshake,
+  LocalKey,
   PROTOCOL_NAME,
   PROLOGUE,
   ACT_ONE_SIZE,
@@ -38,6 +40,8 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_SEND_HIGH_WATER_MARK,
+  MESSAGE_OVERHEAD,
+  MAX_QUEUED_MESSAGES,
   type ConnectOptions,
   type PeerOptions,
   type PeerConnectionEvents,

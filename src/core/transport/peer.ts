@@ -1,10 +1,16 @@
 // The BOLT #8 transport over a TCP socket: run the handshake with a deadline, then move whole
 // encrypted messages both ways with backpressure in both directions.
 //
-// Reading: decrypted messages wait in a queue until read(); when the queue holds more than
-// `highWaterMark` bytes the socket is paused, so TCP flow control slows a fast sender instead of
-// us buffering without bound. Memory per connection is bounded by about highWaterMark + one
-// frame (65569 bytes) + one socket chunk.
+// Reading: decrypted messages wait in a queue until read(). Each queued message is charged its
+// length plus MESSAGE_OVERHEAD bytes (the objects that hold it: a 2-byte message costs about
+// 380 bytes of heap), and the queue holds at most MAX_QUEUED_MESSAGES messages. Once the charge
+// reaches `highWaterMark` or the count its cap, we stop decrypting (the rest of the socket chunk
+// waits, still encrypted, in the decryptor) and pause the socket, so TCP flow control slows a
+// fast sender instead of us buffering without bound. The bound per connection, by design:
+//   highWaterMark (default 512 KiB, overhead included) + one message (65535 bytes)
+//   + bytes not yet decrypted (at most one socket read, 64 KiB, plus one partial frame, 65569)
+//   + the paused socket's own read buffer (its readableHighWaterMark plus one read)
+// which is under 1 MiB with the defaults, whether a peer sends 65535-byte or 0-byte messages.
 // Writing: send() resolves once the socket took the bytes, as long as the socket's write buffer
 // holds at most `sendHighWaterMark` bytes; beyond that it waits for 'drain'. Callers that await
 // each send() therefore never buffer more than sendHighWaterMark + one frame. (The socket's own
@@ -20,24 +26,38 @@ import {
   InitiatorHandshake,
   ResponderHandshake,
   type HandshakeResult,
+  type LocalKey,
 } from './handshake.js';
 import { MessageDecryptor, MessageEncryptor, type SessionKeys } from './cipher.js';
 
 /** Default time allowed for connecting plus the three acts. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Default cap on decrypted bytes queued for a slow reader before the socket is paused. */
+/** Default cap on decrypted bytes queued for a slow reader (overhead included) before the socket is paused. */
 export const DEFAULT_HIGH_WATER_MARK = 512 * 1024;
+/**
+ * Heap charged per queued message on top of its bytes: its Uint8Array and ArrayBuffer objects,
+ * the backing store's bookkeeping and the queue slot (measured at about 380 bytes on Node 20).
+ */
+export const MESSAGE_OVERHEAD = 400;
+/** At most this many messages wait in a connection's receive queue, whatever their size. */
+export const MAX_QUEUED_MESSAGES = 1024;
 /** Default bytes the socket may hold unwritten before send() waits for 'drain'. */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
 /** How long close() waits for the other side to finish before destroying the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
 export interface PeerOptions {
-  /** Our node's static secret key, 32 bytes. */
-  localSecret: Uint8Array;
+  /**
+   * Our node's static key: a LocalKey prepared once per node (what a server should pass, so no
+   * connection pays for it), or the 32-byte secret.
+   */
+  localSecret: Uint8Array | LocalKey;
   /** Milliseconds for TCP connect plus the whole handshake (default 10,000). */
   timeoutMs?: number;
-  /** Decrypted bytes queued before reading from the socket pauses (default 512 KiB). */
+  /**
+   * Decrypted bytes queued before reading from the socket pauses, each message charged its
+   * length plus MESSAGE_OVERHEAD (default 512 KiB).
+   */
   highWaterMark?: number;
   /** Unwritten bytes the socket may hold before send() waits for 'drain' (default 256 KiB). */
   sendHighWaterMark?: number;
@@ -253,7 +273,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   private readonly sendHighWaterMark: number;
   private queue: Uint8Array[] = [];
   private queueHead = 0;
-  private queuedBytes = 0;
+  private queuedBytes = 0; // payload bytes in the queue
+  private queuedCost = 0; // payload plus MESSAGE_OVERHEAD per message: what highWaterMark caps
+  private decFailed = false; // the decryptor hit a bad MAC: nothing more is decrypted
   private readers: Waiter[] = [];
   private drainers: DrainWaiter[] = [];
   private ended = false; // no more messages will arrive
@@ -301,6 +323,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** Received bytes not yet read: queued messages plus at most one partial frame. */
   get bufferedBytes(): number {
     return this.queuedBytes + this.dec.bufferedBytes;
+  }
+  /** Decrypted messages waiting for read() (at most MAX_QUEUED_MESSAGES). */
+  get queuedMessages(): number {
+    return this.queue.length - this.queueHead;
   }
   get isClosed(): boolean {
     return this.closedFlag;
@@ -381,31 +407,51 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.queueHead = 0;
     }
     this.queuedBytes -= m.length;
-    if (this.queuedBytes < this.highWaterMark && this.socket.isPaused() && !this.closing) this.socket.resume();
+    this.queuedCost -= m.length + MESSAGE_OVERHEAD;
+    // Room again: decrypt what already arrived, then let the socket go on.
+    if (!this.closing) this.fill();
     return m;
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing || this.ended) return; // after close() or a failure, input is ignored
     this.dec.push(chunk);
+    this.fill();
+  }
+
+  /**
+   * Decrypt buffered bytes into the queue (or straight to waiting readers) until the queue is
+   * full or no whole frame is left, then pause or resume the socket to match. Afterwards either
+   * the queue is full or the decryptor holds no whole frame, so read() on an empty queue never
+   * misses a message.
+   */
+  private fill(): void {
+    if (this.decFailed) return;
     try {
-      for (let m = this.dec.next(); m !== undefined; m = this.dec.next()) {
+      while (this.queuedCost < this.highWaterMark && this.queue.length - this.queueHead < MAX_QUEUED_MESSAGES) {
+        const m = this.dec.next();
+        if (m === undefined) break;
         const r = this.readers.shift();
         if (r) r.resolve(m);
         else {
           this.queue.push(m);
           this.queuedBytes += m.length;
+          this.queuedCost += m.length + MESSAGE_OVERHEAD;
         }
       }
     } catch (err) {
       // A failed MAC: "MUST terminate the connection". Intact earlier messages stay readable.
+      this.decFailed = true;
       this.reason ??= err as Error;
       this.ended = true;
       this.releaseReaders();
       this.socket.destroy();
       return;
     }
-    if (this.queuedBytes >= this.highWaterMark) this.socket.pause();
+    const full = this.queuedCost >= this.highWaterMark || this.queue.length - this.queueHead >= MAX_QUEUED_MESSAGES;
+    if (full) {
+      if (!this.socket.isPaused()) this.socket.pause();
+    } else if (this.socket.isPaused() && !this.closing && !this.socket.destroyed) this.socket.resume();
   }
 
   private onEnd(): void {
