@@ -71,7 +71,7 @@ test('serve --connect keeps a provider connected: after the provider restarts, t
   const port = a.port;
   const b = await Serve.start(B.dir, ['--no-listen', '--connect', `${A.pubkey}@127.0.0.1:${port}`, '--reconnect-delay', '100ms', '--retrieval-timeout', '100ms']);
   try {
-    await b.waitFor(/outbound connection active, features \[43\], provides storage$/);
+    await b.waitFor(/outbound connection active, 1 feature bit \(option_provide_storage\), provides storage$/);
     writeFileSync(join(B.dir, 'f'), 'kept peer backup');
     const bk = await cliJson(['backup', join(B.dir, 'f'), '--seq', '7', ...d(B.dir)]);
     await until(async () => (await storedSha(A.dir, B.pubkey)) === bk.sealed_sha256, 'the provider to store');

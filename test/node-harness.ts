@@ -101,9 +101,9 @@ export class Serve {
   }
 
   /** Start `lnps serve` on 127.0.0.1 with a free port; resolves once it listens. */
-  static async start(dir: string, args: string[] = [], opts: { listenFromConfig?: boolean } = {}): Promise<Serve> {
+  static async start(dir: string, args: string[] = [], opts: { listenFromConfig?: boolean; nodeArgs?: string[] } = {}): Promise<Serve> {
     const listen = args.includes('--no-listen') || args.includes('--listen') || opts.listenFromConfig ? [] : ['--listen', '127.0.0.1:0'];
-    const proc = spawn(process.execPath, [BIN, 'serve', '--datadir', dir, ...NET, ...listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--datadir', dir, ...NET, ...listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new Serve(dir, proc);
     const ready = !args.includes('--no-listen') ? s.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/) : Promise.resolve(null);
     const started = await Promise.race([

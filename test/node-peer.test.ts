@@ -285,3 +285,103 @@ test('a silent peer is pinged, then dropped', async () => {
   assert.equal(await peer.closed, 'ping timeout');
   assert.ok(lines.some((l) => /\[INF\] PEER: Peer\(03(22){32}\) silent for \d+ ms, no pong: disconnecting$/.test(l)), lines.join('\n'));
 });
+
+const pingMsg = (numPongBytes: number, ignored = 0) => encodeMessage({ type: 18, name: 'ping', numPongBytes, ignored: new Uint8Array(ignored) });
+
+/** Send a marker ping (3 bytes, free) and collect the sizes of the pongs before its pong. */
+async function pongs(r: ReturnType<typeof raw>): Promise<number[]> {
+  await r.send(pingMsg(3, 3));
+  const out: number[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const m = await r.next(5000);
+    if (m === 'timeout' || m === null) throw new Error(`no marker pong: ${m}`);
+    if (m.name !== 'pong') continue;
+    if (m.ignored.length === 3) return out;
+    out.push(m.ignored.length);
+  }
+  return out;
+}
+
+test('pings: pong bytes beyond the ping\'s own size come from a 256 KiB budget; small pings are always answered', async () => {
+  const { peer, r, lines } = await startPair(settings());
+  // Full-size pongs for 40-byte pings: amplification, answered while the budget lasts (4 of them).
+  for (let i = 0; i < 20; i++) await r.send(pingMsg(65531, 34));
+  const big = await pongs(r);
+  assert.deepEqual(big, [65531, 65531, 65531, 65531]);
+  assert.equal(peer.state, 'active', 'never dropped for pinging');
+  // Round-trip pings whose pong is no larger than the ping cost nothing: every one answered.
+  for (let i = 0; i < 2000; i++) {
+    await r.send(pingMsg(8, 8));
+    const m = await r.next();
+    assert.ok(m && m !== 'timeout' && m.name === 'pong' && m.ignored.length === 8, `round trip ${i}`);
+  }
+  // A ping asking for more than is left is ignored; a symmetric large ping is still answered.
+  await r.send(pingMsg(65531, 0));
+  await r.send(pingMsg(60_000, 60_000));
+  assert.deepEqual(await pongs(r), [60_000]);
+  peer.close('done');
+  assert.ok(lines.some((l) => /on this connection: 17 pings ignored/.test(l)), lines.slice(-3).join('\n'));
+});
+
+test('pings: at most one pong owed; a peer that does not read what we send is dropped after the pong timeout', async () => {
+  const [a, b] = pipe(PUB_A, PUB_B);
+  // The socket takes nothing: every send stays pending, as with a peer that never reads.
+  let stuck = false;
+  const sends: Uint8Array[] = [];
+  const conn: MessageConn = {
+    remotePubkey: a.remotePubkey,
+    send: (m) => (stuck ? (sends.push(m), new Promise<void>(() => {})) : a.send(m)),
+    read: () => a.read(),
+    close: () => a.close(),
+  };
+  const lines: string[] = [];
+  const peer = new Peer(conn, true, settings(), { codec: wireCodec, log: logger(lines), now: Date.now });
+  await b.send(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.regtest] })));
+  await peer.start();
+  stuck = true;
+  for (let i = 0; i < 50; i++) await b.send(pingMsg(1000));
+  await b.send(pingMsg(1, 0)); // let the loop reach the end
+  for (let i = 0; i < 20 && peer.pingsIgnored < 50; i++) await new Promise((res) => setTimeout(res, 10));
+  assert.equal(sends.length, 1, 'one pong owed, the other pings ignored');
+  assert.equal(peer.pingsIgnored, 50);
+  const t = Date.now();
+  assert.equal(peer.tick(t + 100, 60_000, 30_000), false);
+  assert.equal(peer.tick(t + 30_001, 60_000, 30_000), true);
+  assert.equal(await peer.closed, 'not reading: send not drained');
+  assert.ok(lines.some((l) => /has not read what we sent for \d+ ms: disconnecting/.test(l)));
+});
+
+test('provider refusals: the first is logged, the rest on the connection are counted, refused without asking for a second, summed at close', async () => {
+  let asked = 0;
+  const provider: ProviderPort = {
+    receive: () => (asked++, { status: 'refused', reason: 'policy', detail: 'policy channel-peers: no open channel with this peer' }),
+    retrieval: () => undefined,
+    flush: () => undefined,
+  };
+  const { peer, r, lines } = await startPair(settings({ provideStorage: true }), { provider });
+  for (let i = 0; i < 500; i++) await r.send(encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(i & 0xff) }));
+  await r.send(pingMsg(0));
+  const m = await r.next();
+  assert.ok(m && m !== 'timeout' && m.name === 'pong');
+  assert.equal(asked, 1, 'refused again without a lookup within the hold');
+  assert.equal(lines.filter((l) => /peer_storage 1 bytes: refused/.test(l)).length, 1);
+  peer.close('done');
+  assert.equal(lines.filter((l) => /on this connection: 499 more peer_storage refused/.test(l)).length, 1);
+});
+
+test('init with every feature bit set: logged as a count and the known names, in one short line, cheaply', async () => {
+  const [a, b] = pipe(PUB_A, PUB_B);
+  const lines: string[] = [];
+  const peer = new Peer(a, true, settings(), { codec: wireCodec, log: logger(lines), now: Date.now });
+  const all = new Uint8Array(65000).fill(0xff);
+  // init: type 16, gflen 0, flen, features; no TLVs.
+  const init = Buffer.concat([Buffer.from([0, 16, 0, 0, 65000 >> 8, 65000 & 0xff]), all]);
+  await b.send(init);
+  await peer.start();
+  const line = lines.find((l) => /connection active/.test(l))!;
+  assert.match(line, /connection active, 520000 feature bits \(option_data_loss_protect, .*option_provide_storage.*\), provides storage$/);
+  assert.ok(Buffer.byteLength(line) <= 1024, `${Buffer.byteLength(line)} bytes`);
+  assert.ok(lines.every((l) => Buffer.byteLength(l) <= 1024));
+  assert.equal(peer.features.size, 1024, 'bits kept by number stop at 1023');
+  peer.close('done');
+});

@@ -195,9 +195,18 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
   const kept = await store.retrievedBlob(PEER);
   assert.equal(kept!.seq, 100n, 'the newest valid copy stays after a corrupt one');
   assert.deepEqual(kept!.blob, b1.sealed);
-  // A peer we never sent to returns our backup (a restored node): listed after the others.
+  // A peer we never sent to returns something that does not open with our key: judged for the
+  // connection, counted, never stored (any peer could otherwise create a permanent record).
+  const PEER3 = Uint8Array.from(Buffer.from('03' + '33'.repeat(32), 'hex'));
+  assert.deepEqual(await consumer.onRetrieval(PEER3, Uint8Array.of(1, 2, 3), 5_000), { status: 'foreign', seq: undefined, detail: 'bad_length', recorded: false });
+  assert.deepEqual(await consumer.onRetrieval(PEER3, bad, 5_500), { status: 'corrupt', seq: undefined, detail: 'auth_failed', recorded: false });
+  assert.equal(consumer.unsolicitedRetrievals, 2);
+  assert.equal(await store.retrievedBlob(PEER3), undefined);
+  // A peer we never sent to returns our backup (a restored node): that proves it holds a copy,
+  // so it is recorded, listed after the others.
   const PEER2 = Uint8Array.from(Buffer.from('03' + '22'.repeat(32), 'hex'));
   assert.deepEqual(await consumer.onRetrieval(PEER2, b4.sealed, 6_000), { status: 'confirmed', seq: 5100n, detail: undefined });
+  assert.equal(consumer.unsolicitedRetrievals, 2);
   const rows: Record<string, unknown>[] = [];
   assert.equal(await listBackups(store, (r) => void rows.push(r)), 2);
   assert.deepEqual(rows, [
@@ -213,4 +222,19 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
     },
     { peer: '03' + '22'.repeat(32), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, seq_confirmed: '5100', status: 'confirmed', last_seen: 6 },
   ]);
+});
+
+test('log: every control, format and separator character of a peer string is escaped; no line passes 1 KiB', () => {
+  const lines: string[] = [];
+  const log = new Logger((l) => lines.push(l), { base: 'info', subsystems: {} }, () => new Date(2026, 0, 1));
+  const evil = 'a\u2028b\u2029c\u0085d\u009be\u202ef\u200bg\u0000h\x1b[31mi\tj\nk\ud800l\ufeffm';
+  log.log('PEER', 'warn', `peer sent warning: ${evil}`);
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0]!, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
+  assert.ok(lines[0]!.endsWith('a\\u2028b\\u2029c\\x85d\\x9be\\u202ef\\u200bg\\x00h\\x1b[31mi\\x09j k\\ud800l\\ufeffm'), lines[0]);
+  log.log('PEER', 'info', 'x'.repeat(5000));
+  log.log('PEER', 'info', '€'.repeat(2000));
+  for (const l of lines) assert.ok(Buffer.byteLength(l, 'utf8') <= 1024, `${Buffer.byteLength(l)} bytes`);
+  assert.match(lines[1]!, /x …\[cut\]$/);
+  assert.match(lines[2]!, /€ …\[cut\]$/);
 });

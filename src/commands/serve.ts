@@ -136,15 +136,31 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
     signalled ??= sig;
     if (running) void running.stop(`received ${sig}`);
   };
+  // A fatal error (an exception nothing caught) still stops the node the orderly way: peers
+  // closed, pending (debounced) blobs written, the database, socket and pid file closed; then
+  // the command fails with that error (exit 70, one line).
+  let fatal: { err: unknown } | undefined;
+  const onFatal = (err: unknown) => {
+    if (fatal) return;
+    fatal = { err };
+    log.sub('SRVR').critical(`fatal error: ${err instanceof Error ? err.message : String(err)}; writing pending blobs and stopping`);
+    if (running) void running.stop('fatal error');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
   try {
     running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs });
-    if (signalled) void running.stop(`received ${signalled}`);
+    if (fatal) void running.stop('fatal error');
+    else if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
   }
+  if (fatal) throw fatal.err instanceof Error ? fatal.err : new Error(String(fatal.err));
   return undefined;
 }

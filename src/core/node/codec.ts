@@ -1,7 +1,6 @@
 // The node's codec over the wire layer: the one place that turns wire messages into what the
 // peer logic acts on, and back.
 import { decodeMessage, encodeMessage, initMessage, peerStorage, peerStorageRetrieval, ping, pong, warningMessage } from '../wire/registry.js';
-import { featureBits } from '../wire/features.js';
 import type { NodeCodec, NodeMsg } from './types.js';
 
 /**
@@ -28,13 +27,47 @@ function peerText(data: Uint8Array): string {
   return data.length > 300 ? s + '…' : s;
 }
 
+/**
+ * Feature bits kept by number: every bit BOLT #9 assigns is far below this. A peer may set all
+ * 524,280 bits of a 65535-byte vector; those above are only counted, so an init costs at most
+ * one pass over its bytes and a set of at most this many numbers.
+ */
+export const MAX_KEPT_FEATURE_BIT = 1023;
+
+/** Popcount of one byte. */
+function ones(b: number): number {
+  b = b - ((b >> 1) & 0x55);
+  b = (b & 0x33) + ((b >> 2) & 0x33);
+  return (b + (b >> 4)) & 0x0f;
+}
+
+/**
+ * BOLT #1: the receiver MUST combine (logical OR) the two feature bitmaps. Returns the set bits
+ * up to MAX_KEPT_FEATURE_BIT and the count of all set bits of the combined vector.
+ */
+export function combinedFeatures(a: Uint8Array, b: Uint8Array): { bits: Set<number>; count: number } {
+  const bits = new Set<number>();
+  let count = 0;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    // Byte i counted from the end: bits 8i .. 8i+7.
+    const byte = (a[a.length - 1 - i] ?? 0) | (b[b.length - 1 - i] ?? 0);
+    if (byte === 0) continue;
+    count += ones(byte);
+    if (i * 8 > MAX_KEPT_FEATURE_BIT) continue;
+    for (let k = 0; k < 8; k++) if (byte & (1 << k) && i * 8 + k <= MAX_KEPT_FEATURE_BIT) bits.add(i * 8 + k);
+  }
+  return { bits, count };
+}
+
 export const wireCodec: NodeCodec = {
   decode(bytes: Uint8Array): NodeMsg {
     const m = decodeMessage(bytes);
     switch (m.name) {
-      case 'init':
-        // BOLT #1: the receiver MUST combine (logical OR) the two feature bitmaps.
-        return { kind: 'init', features: new Set([...featureBits(m.globalFeatures), ...featureBits(m.features)]), networks: m.networks };
+      case 'init': {
+        const f = combinedFeatures(m.globalFeatures, m.features);
+        return { kind: 'init', features: f.bits, featureCount: f.count, networks: m.networks };
+      }
       case 'ping':
         return { kind: 'ping', numPongBytes: m.numPongBytes, ignoredLen: m.ignored.length };
       case 'pong':

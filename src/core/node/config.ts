@@ -90,9 +90,14 @@ export function parseDuration(value: string, name: string): number {
   if (!m) throw new InputError(`${name} must be a duration like 500ms, 2s, 1m or a number of seconds, got ${JSON.stringify(value)}`, 'bad_config');
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
-  return Math.round(ms);
+  const ms = Math.round(unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000);
+  // A timer longer than this fires at once (Node clamps it to 1 ms): refuse it instead.
+  if (!(ms <= MAX_DURATION_MS)) throw new UsageError(`${name} must be at most ${MAX_DURATION_MS} ms (about 24 days, the longest a timer waits), got ${JSON.stringify(value)}`);
+  return ms;
 }
+
+/** The longest duration a timer can wait: 2^31 - 1 ms, about 24.8 days. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** HOST:PORT, with `[v6]:port` for IPv6. Port 0 asks the system for a free port. */
 export function parseHostPort(value: string, name: string, defaultPort?: number): { host: string; port: number } {

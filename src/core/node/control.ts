@@ -21,6 +21,20 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Longest unix socket path in bytes: sun_path holds 108 bytes on Linux (104 on the BSDs and
+ * macOS), its terminating NUL included. A longer path fails with misleading errors (EADDRINUSE,
+ * or a hang), so it is refused before any socket call.
+ */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** Refuse a control socket path the system cannot bind or connect to. */
+export function checkSocketPath(path: string): void {
+  const n = Buffer.byteLength(path, 'utf8');
+  if (n > MAX_SOCKET_PATH_BYTES)
+    throw new UsageError(`the control socket path ${path} is ${n} bytes; unix sockets allow at most ${MAX_SOCKET_PATH_BYTES}: use a shorter --datadir`);
+}
+
 /** Longest request or response line accepted; a sealed backup in hex fits many times over. */
 const MAX_LINE = 4 * 1024 * 1024;
 
@@ -143,6 +157,7 @@ export interface ControlServer {
  * chmod-ed to 0600, so there is no moment when others may connect.
  */
 export async function listenControl(path: string, handler: ControlHandler): Promise<ControlServer> {
+  checkSocketPath(path);
   try {
     unlinkSync(path);
   } catch {
@@ -219,6 +234,8 @@ export interface ControlClient {
  * file nobody listens on (a node that crashed). Any other failure is an error.
  */
 export async function connectControl(path: string, timeoutMs = 5000): Promise<ControlClient | null> {
+  // No node can listen on a path this long (listenControl refuses it): none is running.
+  if (Buffer.byteLength(path, 'utf8') > MAX_SOCKET_PATH_BYTES) return null;
   const sock = await new Promise<Socket | null>((resolve, reject) => {
     const s = createConnection(path);
     const timer = setTimeout(() => {

@@ -54,9 +54,40 @@ export function formatTime(d: Date): string {
   );
 }
 
-/** Collapse control characters so a peer-supplied string can never forge a second log line. */
+/**
+ * Unicode control (Cc: C0, DEL, C1 such as U+0085 and U+009B), format (Cf: bidi overrides such
+ * as U+202E, zero-width characters), line and paragraph separators (Zl U+2028, Zp U+2029), and
+ * lone surrogates (Cs). A peer-supplied string holding one could forge a second log line,
+ * reorder what a terminal shows, or hide text.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * Make a string safe for one log line: a newline becomes a space, every other unsafe character
+ * (see UNSAFE) becomes a visible escape (`\x1b`, `\u202e`), so the line shows that something
+ * was there without acting on the terminal.
+ */
 export function sanitize(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return s.replace(UNSAFE, (c) => {
+    if (c === '\n') return ' ';
+    const cp = c.codePointAt(0)!;
+    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Longest log line in bytes (UTF-8, without its newline); a longer message is cut with a mark. */
+export const MAX_LINE_BYTES = 1024;
+const CUT_MARK = ' …[cut]';
+
+/** Cut `line` to at most MAX_LINE_BYTES of UTF-8, on a character boundary. */
+export function capLine(line: string): string {
+  if (line.length <= MAX_LINE_BYTES / 3 || Buffer.byteLength(line, 'utf8') <= MAX_LINE_BYTES) return line;
+  const room = MAX_LINE_BYTES - Buffer.byteLength(CUT_MARK, 'utf8');
+  const buf = Buffer.from(line.slice(0, MAX_LINE_BYTES), 'utf8');
+  let end = Math.min(room, buf.length);
+  // Step back over UTF-8 continuation bytes so no character is split.
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8') + CUT_MARK;
 }
 
 export class Logger {
@@ -73,7 +104,7 @@ export class Logger {
 
   log(sub: string, level: Exclude<Level, 'off'>, message: string): void {
     if (!this.enabled(sub, level)) return;
-    this.sink(`${formatTime(this.now())} [${TAG[level]}] ${sub}: ${sanitize(message)}`);
+    this.sink(capLine(`${formatTime(this.now())} [${TAG[level]}] ${sub}: ${sanitize(message)}`));
   }
 
   /** A logger bound to one subsystem tag. */

@@ -4,7 +4,24 @@
 // Each peer reads its messages one at a time and awaits the work each one causes (the provider's
 // write, a verification), so a peer that sends faster than we process is slowed by TCP through
 // the transport, never buffered without bound. A failure closes this connection only.
+//
+// What one connection can make the node spend, by design:
+// - memory: the transport's receive queue (its own bound), plus what we send and the peer has
+//   not read: the read loop never waits on the peer reading. At most one pong is owed at a
+//   time (further pings are ignored until it is written), and any send the socket has not
+//   taken within the pong timeout drops the peer (`tick`). So unsent data is at most the
+//   transport's send high-water mark plus one pong (65535 bytes) plus our own blob.
+// - bandwidth: pongs beyond the size of the ping that asked for them draw on a budget of
+//   PONG_BUDGET_BYTES per PONG_BUDGET_WINDOW_MS; a ping asking for more than is left is ignored
+//   (never a reason to drop the peer). A ping no smaller than its pong costs nothing, so
+//   round-trip liveness pings are always answered.
+// - database: a refused peer_storage is refused again without asking the provider for
+//   REFUSAL_HOLD_MS, so a flood of refused blobs costs no lookup per message.
+// - log: one line per event kind per connection at most (a refusal, a warning text up to
+//   MAX_LOGGED_WARNINGS), the rest counted and summed up in one line when the connection closes;
+//   the logger caps every line at 1 KiB.
 import { toHex } from '../bytes.js';
+import { FEATURE_NAMES } from '../wire/features.js';
 import { DecodeError } from '../errors.js';
 import type { SubLogger } from './log.js';
 import type { ConsumerPort, MessageConn, NodeCodec, NodeMsg, OwnBlob, ProviderPort, RetrievalStatus } from './types.js';
@@ -18,6 +35,16 @@ export const PONG_LIMIT = 65532;
 
 /** Warnings from one connection written to the log before the rest are dropped. */
 const MAX_LOGGED_WARNINGS = 10;
+
+/** Pong bytes a peer may draw beyond the size of its pings, per window: a few full-size pongs. */
+export const PONG_BUDGET_BYTES = 256 * 1024;
+export const PONG_BUDGET_WINDOW_MS = 30_000;
+/** A ping is 6 bytes plus its ignored bytes; a pong 4 plus the bytes asked for. */
+const PING_OVERHEAD = 6;
+const PONG_OVERHEAD = 4;
+
+/** After the provider refuses a blob, later ones on this connection are refused unasked this long. */
+export const REFUSAL_HOLD_MS = 1000;
 
 export interface PeerSettings {
   chainHash: Uint8Array;
@@ -59,6 +86,19 @@ export class Peer {
   readonly closed: Promise<string>;
   private retrievalsSeen = 0;
   private warningsSeen = 0;
+  /** A pong handed to the transport and not yet taken by the socket. */
+  private pongOwed = false;
+  /** Pong bytes drawn in the current budget window, and when the window began. */
+  private pongBudgetUsed = 0;
+  private pongWindowStart = 0;
+  /** Pings ignored (pong owed, or over budget), reported when the connection closes. */
+  pingsIgnored = 0;
+  /** Sends not yet taken by the socket, and since when the oldest has waited. */
+  private unsent = 0;
+  private unsentSince: number | undefined;
+  /** Refusals of this connection: the first is logged, the rest counted. */
+  private refusals = 0;
+  private lastRefusal: { at: number; status: string; reason: string | undefined; detail: string | undefined } | undefined;
 
   private resolveClosed!: (reason: string) => void;
   /** Consumer gate: opens when the peer's retrieval arrived or the wait timed out. */
@@ -121,12 +161,18 @@ export class Peer {
     }
     // BOLT #1 asks to fail on unknown even feature bits; lnps opens no channels, and the even
     // bits real nodes set (channel features) govern channels it never opens, so it logs them.
-    const unknownEven = [...msg.features].filter((b) => b % 2 === 0 && b !== OPTION_PROVIDE_STORAGE_REQUIRED);
-    if (unknownEven.length > 0 && log.enabled('debug')) log.debug(`${this.label} requires feature bits ${unknownEven.join(',')} (channel features, not used here)`);
+    // The codec keeps the bits up to 1023 only (and counts all), so this costs little.
+    if (log.enabled('debug')) {
+      const unknownEven = [...msg.features].filter((b) => b % 2 === 0 && b !== OPTION_PROVIDE_STORAGE_REQUIRED);
+      if (unknownEven.length > 0) log.debug(`${this.label} requires ${unknownEven.length} even feature bits, first ${unknownEven.slice(0, 8).join(',')} (channel features, not used here)`);
+    }
     this.features = msg.features;
     this.state = 'active';
     this.lastReceivedAt = this.deps.now();
-    log.info(`${this.label} ${this.inbound ? 'inbound' : 'outbound'} connection active, features [${[...msg.features].sort((a, b) => a - b).join(',')}]${this.providesStorage ? ', provides storage' : ''}`);
+    // A feature count and the names we know, never the raw bit list: a peer may set every bit.
+    const known = [...new Set([...msg.features].sort((a, b) => a - b).flatMap((b) => (FEATURE_NAMES[b] !== undefined ? [FEATURE_NAMES[b]!] : [])))];
+    const count = msg.featureCount ?? msg.features.size;
+    log.info(`${this.label} ${this.inbound ? 'inbound' : 'outbound'} connection active, ${count} feature bit${count === 1 ? '' : 's'}${known.length > 0 ? ' (' + known.join(', ') + ')' : ''}${this.providesStorage ? ', provides storage' : ''}`);
 
     void this.loop();
     await this.afterInit();
@@ -231,8 +277,7 @@ export class Peer {
     }
     switch (msg.kind) {
       case 'ping':
-        // BOLT #1: answer with num_pong_bytes bytes if it is less than 65532, else ignore.
-        if (msg.numPongBytes < PONG_LIMIT) await this.send(codec.pong(msg.numPongBytes));
+        this.onPing(msg.numPongBytes, raw.length);
         return;
       case 'pong':
         return;
@@ -244,13 +289,19 @@ export class Peer {
         }
         this.blobsReceived++;
         try {
-          const out = await provider.receive(this.pubkey, msg.blob, this.deps.now());
+          const now = this.deps.now();
+          const held = this.lastRefusal;
+          // Refused a moment ago (policy or quota): refuse again without a database lookup.
+          const out = held && now - held.at < REFUSAL_HOLD_MS ? held : await provider.receive(this.pubkey, msg.blob, now);
           const why = out.detail ?? out.reason;
           const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
           // A write is worth a line; a blob held behind the cooldown is not (a flood would
-          // fill the log), and a refusal is the operator's business.
-          if (out.status === 'refused') log.warn(line);
-          else if (out.status === 'stored') log.info(line);
+          // fill the log). A refusal is the operator's business, once per connection: the
+          // rest are counted and reported when the connection closes.
+          if (out.status === 'refused') {
+            if (out !== held && out.reason !== 'too_large') this.lastRefusal = { at: now, status: out.status, reason: out.reason, detail: out.detail };
+            if (this.refusals++ === 0) log.warn(line + '; further refusals on this connection are counted, not logged');
+          } else if (out.status === 'stored') log.info(line);
           else log.debug(line);
         } catch (e) {
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);
@@ -305,6 +356,7 @@ export class Peer {
     const line = `${this.label} peer_storage_retrieval ${blob.length} bytes: ${r.status}${seqText}${r.detail ? ' (' + r.detail + ')' : ''}`;
     if (r.status === 'confirmed') log.info(line);
     else log.warn(line);
+    if (r.recorded === false) log.debug(`${this.label} was never sent a blob by us: its retrieval is counted, not recorded`);
     if (this.gateTimer) {
       clearTimeout(this.gateTimer);
       this.gateTimer = undefined;
@@ -312,14 +364,51 @@ export class Peer {
     this.gateOpen = true;
     if (r.status === 'stale') {
       // Spec: the receiver of peer_storage_retrieval MAY send a warning when it is outdated.
-      await this.send(codec.warning(`peer_storage_retrieval holds seq ${r.seq}, older than our newest backup; sending the newest`));
+      // Not awaited: the read loop never waits on the peer reading (see the header).
+      this.send(codec.warning(`peer_storage_retrieval holds seq ${r.seq}, older than our newest backup; sending the newest`)).catch(() => undefined);
     }
-    await this.offerBackup();
+    this.offerBackup().catch((e) => log.debug(`${this.label} backup not sent: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /**
+   * BOLT #1: answer with num_pong_bytes bytes if it is less than 65532, else ignore. Within
+   * that: one pong owed at a time, and the pong budget (see the header). Never awaited by the
+   * read loop.
+   */
+  private onPing(numPongBytes: number, pingLen: number): void {
+    if (numPongBytes >= PONG_LIMIT) return;
+    if (this.pongOwed) {
+      this.pingsIgnored++;
+      return;
+    }
+    const now = this.deps.now();
+    if (now - this.pongWindowStart >= PONG_BUDGET_WINDOW_MS) {
+      this.pongWindowStart = now;
+      this.pongBudgetUsed = 0;
+    }
+    // Only the amplification counts: what the pong is larger than the ping.
+    const cost = Math.max(0, PONG_OVERHEAD + numPongBytes - pingLen);
+    if (this.pongBudgetUsed + cost > PONG_BUDGET_BYTES) {
+      this.pingsIgnored++;
+      return;
+    }
+    this.pongBudgetUsed += cost;
+    this.pongOwed = true;
+    this.send(this.deps.codec.pong(numPongBytes)).then(
+      () => (this.pongOwed = false),
+      () => undefined,
+    );
   }
 
   /** Record liveness checks; called by the node's sweep. Returns true when the peer was dropped. */
   tick(now: number, pingIntervalMs: number, pongTimeoutMs: number): boolean {
     if (this.state !== 'active') return false;
+    if (this.unsentSince !== undefined && now - this.unsentSince >= pongTimeoutMs) {
+      // What we sent has waited this long for the peer to read it: it is not reading.
+      this.deps.log.info(`${this.label} has not read what we sent for ${now - this.unsentSince} ms: disconnecting`);
+      this.close('not reading: send not drained');
+      return true;
+    }
     if (this.pingSentAt !== undefined) {
       if (now - this.pingSentAt >= pongTimeoutMs) {
         this.deps.log.info(`${this.label} silent for ${now - this.lastReceivedAt} ms, no pong: disconnecting`);
@@ -336,21 +425,26 @@ export class Peer {
     return false;
   }
 
-  /** Send a warning naming the problem, then close: only this connection is affected. */
+  /**
+   * Send a warning naming the problem, then close: only this connection is affected. The
+   * close is graceful (the warning is flushed first), and never waits on the peer reading.
+   */
   private async fail(reason: string): Promise<void> {
     this.deps.log.warn(`${this.label} ${reason}: sending warning and disconnecting`);
     this.closeReason = reason;
-    try {
-      await this.send(this.deps.codec.warning(reason));
-    } catch {
-      /* the peer may be gone already */
-    }
+    if (this.state !== 'closed') this.send(this.deps.codec.warning(reason)).catch(() => undefined);
     this.close(reason);
   }
 
+  /** Send one message; resolves when the socket took it. Sends still waiting are watched by `tick`. */
   async send(msg: Uint8Array): Promise<void> {
     if (this.state === 'closed') throw new Error('connection closed');
-    await this.conn.send(msg);
+    if (this.unsent++ === 0) this.unsentSince = this.deps.now();
+    try {
+      await this.conn.send(msg);
+    } finally {
+      if (--this.unsent === 0) this.unsentSince = undefined;
+    }
   }
 
   private readWithTimeout(ms: number): Promise<Uint8Array | null> {
@@ -374,6 +468,13 @@ export class Peer {
     this.state = 'closed';
     this.closeReason ??= reason;
     if (this.gateTimer) clearTimeout(this.gateTimer);
+    // The sums of what was counted instead of logged, one line for the whole connection.
+    const counted: string[] = [];
+    if (this.refusals > 1) counted.push(`${this.refusals - 1} more peer_storage refused`);
+    if (this.warningsSeen > MAX_LOGGED_WARNINGS) counted.push(`${this.warningsSeen - MAX_LOGGED_WARNINGS} more warnings`);
+    if (this.pingsIgnored > 0) counted.push(`${this.pingsIgnored} pings ignored (pong owed or over the pong budget)`);
+    if (this.retrievalsSeen > 1) counted.push(`${this.retrievalsSeen - 1} more peer_storage_retrieval ignored`);
+    if (counted.length > 0) this.deps.log.info(`${this.label} on this connection: ${counted.join(', ')}`);
     try {
       this.conn.close();
     } catch {

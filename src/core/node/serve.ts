@@ -17,7 +17,7 @@ import { OPS, type OpContext } from '../service/ops.js';
 import { bindNodeKey, recordedNotice } from '../service/create.js';
 import { wireCodec } from './codec.js';
 import { Consumer, OwnBackupFile } from './consumer.js';
-import { connectControl, listenControl, type ControlServer } from './control.js';
+import { checkSocketPath, connectControl, listenControl, type ControlServer } from './control.js';
 import type { Logger } from './log.js';
 import { LnpsNode, type NodeTimeouts, type Transport } from './node.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
@@ -84,6 +84,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   const { paths, log } = cfg;
   const srvr = log.sub('SRVR');
   const pidFile = pidPath(paths);
+  // Before anything is opened: a socket path the system cannot bind is the operator's to fix.
+  checkSocketPath(paths.socketPath);
 
   // One node per data directory and network: a node answering on the control socket says so
   // (and the database lock below would refuse a second one anyway).

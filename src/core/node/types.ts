@@ -17,7 +17,8 @@ export interface MessageConn {
 
 /** The messages the node acts on, decoded. Everything else arrives as `other` or `unknown`. */
 export type NodeMsg =
-  | { kind: 'init'; features: ReadonlySet<number>; networks: Uint8Array[] | undefined }
+  /** `features`: the set bits up to 1023 only; `featureCount`: every set bit of the vector. */
+  | { kind: 'init'; features: ReadonlySet<number>; featureCount?: number; networks: Uint8Array[] | undefined }
   | { kind: 'ping'; numPongBytes: number; ignoredLen: number }
   | { kind: 'pong'; ignoredLen: number }
   | { kind: 'peer_storage'; blob: Uint8Array }
@@ -69,7 +70,8 @@ export interface ConsumerPort {
   /** The newest sealed blob we want `peer` to hold, if any (the same for every peer unless striped). */
   newest(peer?: Uint8Array): Promise<OwnBlob | undefined> | OwnBlob | undefined;
   /** Verify a returned blob, classify it, and keep it when it is the newest valid one. */
-  onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined }>;
+  /** `recorded: false` when the peer was never sent a blob: judged, counted, not stored. */
+  onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined; recorded?: boolean | undefined }>;
   /** Record that we sent `blob` to `peer`. */
   recordSent(peer: Uint8Array, blob: OwnBlob, now: number): Promise<void> | void;
 }
