@@ -556,7 +556,7 @@ export async function flood(opts: FloodOptions): Promise<FloodReport> {
   let worker: Worker | undefined;
   try {
     createNode(datadir);
-    node = await startServe(datadir, ['--storage-policy', 'any', '--cooldown', `${cooldownMs}ms`, '--max-peers', String(opts.peers + 10), '--debuglevel', 'info,PEER=warn,STOR=warn']);
+    node = await startServe(datadir, ['--storage-policy', 'any', '--cooldown', `${cooldownMs}ms`, '--max-peers', String(opts.peers + 10), '--max-connections-per-ip', String(opts.peers + 10), '--debuglevel', 'info,PEER=warn,STOR=warn']);
     const pid = node.pid;
     report.baselineRssKiB = memoryOf(pid)?.rssKiB ?? 0;
     const secrets = Array.from({ length: opts.peers }, () => toHex(secretFrom(rng)));

@@ -8,7 +8,7 @@ import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
 import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
 import { Logger, parseDebugLevel } from '../core/node/log.js';
-import { DEFAULT_TIMEOUTS } from '../core/node/node.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_TIMEOUTS } from '../core/node/node.js';
 import { DEFAULT_SHARD_MOVE_AFTER_MS, startNode } from '../core/node/serve.js';
 import { DEFAULT_SETTINGS, providerSettings, STORAGE_POLICIES, type StoragePolicy } from '../core/provider/policy.js';
 import { action, examples, globals, parseIntFlag } from './_common.js';
@@ -32,6 +32,8 @@ export function register(program: Command): void {
     .option('--max-peers <n>', `most peers whose blobs are kept (default ${DEFAULT_SETTINGS.maxPeers})`)
     .option('--max-bytes <n>', `most blob bytes kept in total (default ${DEFAULT_SETTINGS.maxBytes})`)
     .option('--max-blob-bytes <n>', `largest blob accepted (default ${DEFAULT_SETTINGS.maxBlobLen}, the protocol's limit)`)
+    .option('--max-connections <n>', `most inbound connections at once, handshaking or active (default ${DEFAULT_MAX_CONNECTIONS})`)
+    .option('--max-connections-per-ip <n>', `most inbound connections from one source address (default ${DEFAULT_MAX_CONNECTIONS_PER_IP})`)
     .option('--cooldown <duration>', 'per-peer write debounce, like 1s or 500ms, at most 60s (default 1s)')
     .option('--retention-blocks <n>', `blocks after a peer's last channel closed before its blob may be pruned (default ${DEFAULT_SETTINGS.retentionBlocks})`)
     .option('--retention-interval <duration>', 'how often retention runs (default 10m)')
@@ -127,6 +129,10 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
 
+  const maxConnections = int('max-connections');
+  const maxConnectionsPerIp = int('max-connections-per-ip');
+  if (maxConnections === 0 || maxConnectionsPerIp === 0) throw new UsageError('--max-connections and --max-connections-per-ip must be at least 1');
+
   const secret = readNodeKeyOf(paths);
   // Handlers go in before the node starts: a signal during start-up must still stop it cleanly
   // (without a handler, node's default would end the process with the database open).
@@ -151,7 +157,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
   try {
-    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs });
+    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs, maxConnections, maxConnectionsPerIp });
     if (fatal) void running.stop('fatal error');
     else if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;

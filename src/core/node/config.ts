@@ -14,6 +14,8 @@ export const CONFIG_KEYS = {
   'max-peers': 'single',
   'max-bytes': 'single',
   'max-blob-bytes': 'single',
+  'max-connections': 'single',
+  'max-connections-per-ip': 'single',
   cooldown: 'single',
   'retention-blocks': 'single',
   'retention-interval': 'single',

@@ -36,6 +36,21 @@ export const DEFAULT_TIMEOUTS: NodeTimeouts = {
 /** The longest wait between two attempts to reach a kept peer. */
 const MAX_RECONNECT_MS = 60_000;
 
+/**
+ * Cheap rejection, before any key is computed: inbound connections past these caps are closed
+ * as soon as they are accepted. Every inbound connection, handshaking or active, counts against
+ * its source address; handshakes in progress also count against a global cap, since each costs
+ * an ECDH or two. Memory per connection is bounded by the transport and the peer (see peer.ts),
+ * so these caps bound the node's total.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 16;
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+/** One log line per refused address per this long; the rest are counted into the next line. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+/** Addresses remembered for that purpose; past it, refusals of new addresses are only counted. */
+const MAX_REFUSAL_LOG_ENTRIES = 4096;
+
 export interface Transport {
   /** Dial and run the initiator side of the handshake. */
   dial(opts: { host: string; port: number; remotePubkey: Uint8Array; timeoutMs: number }): Promise<MessageConn>;
@@ -53,8 +68,12 @@ export interface NodeOptions {
   provider?: ProviderPort | undefined;
   consumer?: ConsumerPort | undefined;
   now?: () => number;
-  /** Most inbound connections at once; past it new ones are turned away. */
+  /** Most inbound connections at once, handshaking or active; past it new ones are turned away. */
   maxConnections?: number;
+  /** Most inbound connections from one source address at once. */
+  maxConnectionsPerIp?: number;
+  /** Most inbound handshakes in progress at once. */
+  maxPendingHandshakes?: number;
 }
 
 export interface PeerInfo {
@@ -81,6 +100,15 @@ export class LnpsNode {
   private readonly now: () => number;
   private stopping = false;
   private readonly pendingSockets = new Set<Socket>();
+  /** Inbound connections (handshaking or active) per source address. */
+  private readonly inboundByIp = new Map<string, number>();
+  private inboundTotal = 0;
+  /** Per refused address: when its last refusal was logged, and how many since. */
+  private readonly refusalLog = new Map<string, { at: number; unlogged: number }>();
+  /** Refusals not logged because the table of addresses was full. */
+  refusedUnlogged = 0;
+  /** Inbound connections turned away by the caps, since start. */
+  refusedTotal = 0;
   /** Peers to keep connected: dialled at start and again whenever the connection drops. */
   private readonly kept = new Map<string, { pubkey: Uint8Array; host: string; port: number; failures: number; timer?: NodeJS.Timeout | undefined }>();
 
@@ -108,7 +136,6 @@ export class LnpsNode {
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     const server = createServer({ noDelay: true }, (socket) => void this.onInbound(socket));
     this.server = server;
-    server.maxConnections = this.opts.maxConnections ?? 10_000;
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         reject(new InputError(`cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message)}`, 'listen_failed'));
@@ -128,7 +155,22 @@ export class LnpsNode {
       return;
     }
     socket.on('error', () => {});
-    const addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    const ip = socket.remoteAddress ?? '?';
+    const addr = `${ip}:${socket.remotePort}`;
+    const refusal = this.admitInbound(ip);
+    if (refusal !== undefined) {
+      this.refuse(ip, refusal);
+      socket.destroy();
+      return;
+    }
+    this.inboundTotal++;
+    this.inboundByIp.set(ip, (this.inboundByIp.get(ip) ?? 0) + 1);
+    socket.once('close', () => {
+      this.inboundTotal--;
+      const n = (this.inboundByIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.inboundByIp.delete(ip);
+      else this.inboundByIp.set(ip, n);
+    });
     this.pendingSockets.add(socket);
     let conn: MessageConn;
     try {
@@ -141,6 +183,44 @@ export class LnpsNode {
       this.pendingSockets.delete(socket);
     }
     await this.adopt(conn, true).catch((e) => this.log.debug(`inbound ${addr}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Why a new inbound connection from `ip` is turned away, or undefined to accept it. */
+  private admitInbound(ip: string): string | undefined {
+    const max = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const perIp = this.opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
+    const pending = this.opts.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+    if (this.inboundTotal >= max) return `${this.inboundTotal} inbound connections (limit ${max}, --max-connections)`;
+    const fromIp = this.inboundByIp.get(ip) ?? 0;
+    if (fromIp >= perIp) return `${fromIp} connections from this address (limit ${perIp}, --max-connections-per-ip)`;
+    if (this.pendingSockets.size >= pending) return `${this.pendingSockets.size} handshakes in progress (limit ${pending})`;
+    return undefined;
+  }
+
+  /** Log a refusal once per address per REFUSAL_LOG_INTERVAL_MS, counting the rest. */
+  private refuse(ip: string, why: string): void {
+    this.refusedTotal++;
+    const now = this.now();
+    let e = this.refusalLog.get(ip);
+    if (!e) {
+      if (this.refusalLog.size >= MAX_REFUSAL_LOG_ENTRIES) {
+        for (const [k, v] of this.refusalLog) if (now - v.at >= REFUSAL_LOG_INTERVAL_MS) this.refusalLog.delete(k);
+        if (this.refusalLog.size >= MAX_REFUSAL_LOG_ENTRIES) {
+          this.refusedUnlogged++;
+          return;
+        }
+      }
+      e = { at: -Infinity, unlogged: 0 };
+      this.refusalLog.set(ip, e);
+    }
+    if (now - e.at < REFUSAL_LOG_INTERVAL_MS) {
+      e.unlogged++;
+      return;
+    }
+    const more = e.unlogged > 0 ? `; ${e.unlogged} more refused since the last line` : '';
+    e.at = now;
+    e.unlogged = 0;
+    this.srvr.warn(`refused inbound connection from ${ip}: ${why}${more}; further refusals of this address are counted for a minute`);
   }
 
   /** Take over an authenticated connection: replace any older one with the same peer. */

@@ -40,6 +40,9 @@ export interface ServeConfig {
   retentionIntervalMs: number;
   /** Peers to keep connected (`--connect`, `connect=` in lnps.conf). */
   keep?: { pubkey: Uint8Array; host: string; port: number }[];
+  /** Most inbound connections at once, and from one source address (defaults in node.ts). */
+  maxConnections?: number | undefined;
+  maxConnectionsPerIp?: number | undefined;
   /** A peer holding a shard of our striped backup and away this long has its shard moved (ms). */
   shardMoveAfterMs?: number;
   log: Logger;
@@ -127,6 +130,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     log,
     provider,
     consumer,
+    maxConnections: cfg.maxConnections,
+    maxConnectionsPerIp: cfg.maxConnectionsPerIp,
   });
 
   const keeper = makeKeeper({
