@@ -138,17 +138,17 @@ export class Consumer implements ConsumerPort {
   unsolicitedRetrievals = 0;
 
   async onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined; recorded?: boolean }> {
+    // A version 2 shard is judged against the striped versions we placed.
+    const shard = this.stripes ? await judgeShard(blob, this.key, this.stripes, peer, now) : undefined;
     const sent = await this.store.sent(peer);
     if (sent === undefined) {
-      const c = classifyRetrieval(blob, this.key, this.own.load()?.seq);
+      const c: Classification = shard ?? classifyRetrieval(blob, this.key, this.own.load()?.seq);
       c.plaintext?.fill(0);
       if (c.status !== 'confirmed' && c.status !== 'stale') {
         this.unsolicitedRetrievals++;
         return { status: c.status, seq: c.seq, detail: c.detail, recorded: false };
       }
     }
-    // A version 2 shard is judged against the striped versions we placed.
-    const shard = this.stripes ? await judgeShard(blob, this.key, this.stripes, peer, now) : undefined;
     const expected = sent?.seq ?? this.own.load()?.seq;
     const c: Classification = shard ?? classifyRetrieval(blob, this.key, expected);
     c.plaintext?.fill(0);
