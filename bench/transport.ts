@@ -1,4 +1,5 @@
-// BOLT #8 transport benchmarks, all over 127.0.0.1:
+// BOLT #8 transport benchmarks, all over 127.0.0.1 (serve-cpu.ts adds the running node's CPU
+// per flood and the responder's handshakes per CPU second):
 // - handshakes per second (connectPeer + acceptPeer in one process, so both sides' work counts);
 // - throughput of 65535-byte peer_storage messages over one connection, against node:crypto's
 //   chacha20-poly1305 encrypting and decrypting the same bytes in the same run (target >= 0.5),
@@ -27,6 +28,7 @@ import {
   type PeerConnection,
 } from '../src/core/transport/index.js';
 import { EcdhKey, parsePublicKey } from '../src/core/transport/ecdh.js';
+import { responderHandshakeRows, serveCpuRows } from './serve-cpu.js';
 
 const HOST = '127.0.0.1';
 const GROUP = 'transport';
@@ -314,6 +316,8 @@ async function idleConnectionsMemory(): Promise<BenchRow[]> {
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   rows.push(await handshakesPerSecond(), handshakeCpuPerSecond(), ...ecdhRows());
+  // The running node against the cryptography it cannot avoid, and the responder's handshake CPU.
+  rows.push(...(await serveCpuRows()), ...(await responderHandshakeRows()));
 
   const msg = peerStorageMessage();
   const key = randomBytes(32);

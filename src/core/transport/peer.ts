@@ -463,8 +463,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.closedFlag = true;
     this.ended = true;
     this.releaseReaders();
-    const err = new TransportError('CLOSED', 'the connection closed before the message was written');
-    for (const d of this.drainers.splice(0)) d.reject(err);
+    if (this.drainers.length > 0) {
+      // Made only when someone waits: an Error captures a stack, which a busy server should not
+      // pay on every close.
+      const err = new TransportError('CLOSED', 'the connection closed before the message was written');
+      for (const d of this.drainers.splice(0)) d.reject(err);
+    }
     this.emit('close', this.reason);
   }
 

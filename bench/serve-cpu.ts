@@ -1,0 +1,378 @@
+// What the running node spends per message, against the cryptography it cannot avoid: a real
+// `lnps serve --storage-policy any` process over 127.0.0.1, its CPU (user + system) read from
+// /proc/PID/stat before and after each flood, and node:crypto's chacha20-poly1305 doing only
+// the decryption (or encryption) of frames of the same sizes in this process, timed by
+// process.cpuUsage(). Floods and baselines alternate, and each row is the median of the
+// per-flood ratios.
+// - receive path: a peer sends 2000 peer_storage messages with 65531-byte blobs (65535-byte
+//   messages, the largest), then a ping; the flood is over when its pong comes back;
+// - send path: a peer sends 2000 pings asking for 65531-byte pongs, and reads the pongs;
+// - handshakes per CPU second of the responder alone: a child process accepting BOLT #8
+//   handshakes (acceptPeer with the static key prepared once, as serve does), its CPU read from
+//   /proc while this process runs the initiators, 4 at a time.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchRow } from './types.js';
+import { median } from './timing.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { acceptPeer, connectPeer, InitiatorHandshake, LocalKey, ResponderHandshake, type PeerConnection } from '../src/core/transport/index.js';
+import { publicKeyOf } from '../src/core/keys.js';
+import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage, peerStorage, ping } from '../src/core/wire/registry.js';
+
+const GROUP = 'transport';
+const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
+const FLOOD = 2000;
+const BLOB = 65531;
+const MSG = 65535;
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** User + system CPU seconds of process `pid` so far (/proc/PID/stat fields 14 and 15). */
+export function procCpuSeconds(pid: number): number {
+  const t = procTimes(pid);
+  return t.user + t.system;
+}
+
+/** User and system CPU seconds of process `pid` so far. */
+export function procTimes(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
+}
+
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+}
+
+interface Served {
+  proc: ChildProcess;
+  pid: number;
+  port: number;
+  pubkey: Uint8Array;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh data directory and `lnps serve` on 127.0.0.1 with a free port. */
+export async function startServe(args: string[]): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-servecpu-'));
+  const net = ['--datadir', dir, '--network', 'regtest'];
+  const created = spawnSync(process.execPath, [BIN, 'create', ...net], { encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`lnps create failed: ${created.stderr}`);
+  const pubkey = Buffer.from((JSON.parse(created.stdout) as { node_pubkey: string }).node_pubkey, 'hex');
+  // LNPS_BENCH_SERVE_NODE_ARGS: extra node flags for the serve process, e.g. to profile it with
+  // "--cpu-prof --cpu-prof-dir=DIR" (the profile is written when it stops).
+  const prof = (process.env.LNPS_BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...prof, BIN, 'serve', ...net, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`lnps serve did not start:\n${out}`)), 20_000);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /Server listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    if (process.env.LNPS_BENCH_SERVE_STDOUT) proc.stdout!.on('data', (d: string) => process.stderr.write(d));
+    void exited.then(() => reject(new Error(`lnps serve exited:\n${out}`)));
+  });
+  return {
+    proc,
+    pid: proc.pid!,
+    port,
+    pubkey,
+    dir,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A peer that has done the handshake and the init exchange. */
+export async function initPeer(port: number, pubkey: Uint8Array): Promise<PeerConnection> {
+  const conn = await connectPeer({ host: '127.0.0.1', port, remotePubkey: pubkey, localSecret: randomBytes(32), timeoutMs: 20_000 });
+  await conn.send(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.regtest] })));
+  const m = await conn.read();
+  if (m === null || decodeMessage(m).name !== 'init') throw new Error('no init from the node');
+  return conn;
+}
+
+/** Read until a pong (other messages skipped); null when the connection closes. */
+async function untilPong(conn: PeerConnection): Promise<void> {
+  for (;;) {
+    const m = await conn.read();
+    if (m === null) throw new Error('the node closed the connection during the benchmark');
+    if (m[0] === 0 && m[1] === 19) return;
+  }
+}
+
+/** Serve CPU for one receive flood: 2000 full peer_storage, then a ping round trip. */
+async function receiveFlood(served: Served, conn: PeerConnection, msg: Uint8Array, sys?: number[]): Promise<number> {
+  const c0 = procTimes(served.pid);
+  for (let i = 0; i < FLOOD; i++) await conn.send(msg);
+  await conn.send(encodeMessage(ping(1)));
+  await untilPong(conn);
+  const c1 = procTimes(served.pid);
+  sys?.push(c1.system - c0.system);
+  return c1.user + c1.system - c0.user - c0.system;
+}
+
+/** Serve CPU for one send flood: 2000 pings answered with 65531-byte pongs, read as they come. */
+async function pongFlood(served: Served, conn: PeerConnection): Promise<number> {
+  const want = encodeMessage(ping(BLOB));
+  const c0 = procCpuSeconds(served.pid);
+  const reader = (async () => {
+    for (let i = 0; i < FLOOD; i++) await untilPong(conn);
+  })();
+  for (let i = 0; i < FLOOD; i++) await conn.send(want);
+  await reader;
+  return procCpuSeconds(served.pid) - c0;
+}
+
+/**
+ * `FLOOD` frames as the transport puts them on the wire (an 18-byte sealed length, then the
+ * sealed body), made with node:crypto under one key and consecutive nonces.
+ */
+function makeFrames(key: Buffer, body: Uint8Array): { headers: Buffer[]; bodies: Buffer[] } {
+  const headers: Buffer[] = [];
+  const bodies: Buffer[] = [];
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(body.length);
+  for (let i = 0; i < FLOOD; i++) {
+    headers.push(seal(key, 2 * i, len));
+    bodies.push(seal(key, 2 * i + 1, body));
+  }
+  return { headers, bodies };
+}
+
+function iv(n: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(n, 4);
+  return b;
+}
+
+function seal(key: Buffer, n: number, plaintext: Uint8Array): Buffer {
+  const c = createCipheriv('chacha20-poly1305', key, iv(n), { authTagLength: 16 });
+  const ct = c.update(plaintext);
+  c.final();
+  return Buffer.concat([ct, c.getAuthTag()]);
+}
+
+function open(key: Buffer, n: number, sealed: Buffer): Buffer {
+  const d = createDecipheriv('chacha20-poly1305', key, iv(n), { authTagLength: 16 });
+  d.setAuthTag(sealed.subarray(sealed.length - 16));
+  const out = d.update(sealed.subarray(0, sealed.length - 16));
+  d.final();
+  return out;
+}
+
+/** node:crypto alone: decrypt every header and body of the flood. CPU seconds. */
+function decryptBaseline(key: Buffer, f: { headers: Buffer[]; bodies: Buffer[] }): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < FLOOD; i++) {
+    open(key, 2 * i, f.headers[i]!);
+    open(key, 2 * i + 1, f.bodies[i]!);
+  }
+  return cpuSince(c0);
+}
+
+/** node:crypto alone: encrypt every header and body of the flood. CPU seconds. */
+function encryptBaseline(key: Buffer, body: Uint8Array): number {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(body.length);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < FLOOD; i++) {
+    seal(key, 2 * i, len);
+    seal(key, 2 * i + 1, body);
+  }
+  return cpuSince(c0);
+}
+
+export async function serveCpuRows(rounds = 7): Promise<BenchRow[]> {
+  const served = await startServe(['--storage-policy', 'any', '--debuglevel', 'info,PEER=warn,STOR=warn']);
+  try {
+    const conn = await initPeer(served.port, served.pubkey);
+    const blob = randomBytes(BLOB);
+    const msg = encodeMessage(peerStorage(blob));
+    if (msg.length !== MSG) throw new Error(`expected a ${MSG}-byte message, got ${msg.length}`);
+    const key = randomBytes(32);
+    const frames = makeFrames(key, msg);
+    // Warm-up of both paths on both sides.
+    await receiveFlood(served, conn, msg);
+    await pongFlood(served, conn);
+    decryptBaseline(key, frames);
+    encryptBaseline(key, msg);
+    const recv: number[] = [];
+    const recvSys: number[] = [];
+    const recvBase: number[] = [];
+    const recvRatio: number[] = [];
+    const send: number[] = [];
+    const sendBase: number[] = [];
+    const sendRatio: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const b = decryptBaseline(key, frames);
+      const s = await receiveFlood(served, conn, msg, recvSys);
+      recv.push(s);
+      recvBase.push(b);
+      recvRatio.push(s / b);
+      const eb = encryptBaseline(key, msg);
+      const es = await pongFlood(served, conn);
+      send.push(es);
+      sendBase.push(eb);
+      sendRatio.push(es / eb);
+    }
+    conn.destroy();
+    const rr = median(recvRatio);
+    const sr = median(sendRatio);
+    return [
+      {
+        group: GROUP,
+        name: `responder CPU per flood of ${FLOOD} × ${BLOB}-byte peer_storage, lnps serve (user + system, /proc; median of ${rounds})`,
+        value: median(recv),
+        unit: 's',
+        baseline: 'node:crypto decrypt of the same frames',
+        ratio: rr,
+        target: '<= 1.3',
+        pass: rr <= 1.3,
+      },
+      { group: GROUP, name: `of which system (kernel) time of lnps serve per receive flood`, value: median(recvSys), unit: 's' },
+      { group: GROUP, name: `node:crypto chacha20-poly1305 decrypt of ${FLOOD} frames of ${MSG} bytes (baseline)`, value: median(recvBase), unit: 's' },
+      {
+        group: GROUP,
+        name: `send path: lnps serve CPU answering ${FLOOD} pings with ${BLOB}-byte pongs (user + system, /proc; median of ${rounds})`,
+        value: median(send),
+        unit: 's',
+        baseline: 'node:crypto encrypt of the same frames',
+        ratio: sr,
+      },
+      { group: GROUP, name: `node:crypto chacha20-poly1305 encrypt of ${FLOOD} frames of ${MSG} bytes (baseline)`, value: median(sendBase), unit: 's' },
+    ];
+  } finally {
+    await served.stop();
+  }
+}
+
+/** Child mode: accept handshakes forever (the parent kills us; a minute at most), print the port and key. */
+async function responderChild(): Promise<void> {
+  const secret = randomBytes(32);
+  const localKey = new LocalKey(secret);
+  const server = createServer((socket) => {
+    acceptPeer(socket, { localSecret: localKey }).then(
+      (p) => p.destroy(),
+      () => {},
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, pubkey: Buffer.from(publicKeyOf(secret)).toString('hex') }) + '\n');
+  process.once('SIGTERM', () => process.exit(0)); // exit normally: a --cpu-prof profile gets written
+  setTimeout(() => process.exit(0), 60_000).unref();
+  await new Promise(() => {});
+}
+
+/**
+ * The responder's state machine alone (readActOne + readActThree, no socket), per CPU second of
+ * those calls only: the initiators' work in between is not counted.
+ */
+function responderStateMachineRate(n: number): number {
+  const secret = randomBytes(32);
+  const local = new LocalKey(secret);
+  const initLocal = new LocalKey(randomBytes(32));
+  const remotePubkey = publicKeyOf(secret);
+  let cpu = 0;
+  for (let i = 0; i < n; i++) {
+    const init = new InitiatorHandshake({ localSecret: initLocal, remotePubkey });
+    const one = init.actOne();
+    const c0 = process.cpuUsage();
+    const resp = new ResponderHandshake({ localSecret: local });
+    const two = resp.readActOne(one);
+    cpu += cpuSince(c0);
+    const three = init.readActTwo(two).actThree;
+    const c1 = process.cpuUsage();
+    resp.readActThree(three);
+    cpu += cpuSince(c1);
+  }
+  return n / cpu;
+}
+
+/** Handshakes per CPU second of the responder process: `rounds` rounds of up to 400 handshakes or 3 s. */
+export async function responderHandshakeRows(rounds = 5): Promise<BenchRow[]> {
+  const extra = (process.env.LNPS_BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, fileURLToPath(import.meta.url), '--responder'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error('responder child did not start')), 20_000);
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const i = out.indexOf('\n');
+        if (i >= 0) {
+          clearTimeout(t);
+          resolve(out.slice(0, i));
+        }
+      });
+    });
+    const { port, pubkey } = JSON.parse(line) as { port: number; pubkey: string };
+    const remotePubkey = Buffer.from(pubkey, 'hex');
+    const localSecret = new LocalKey(randomBytes(32));
+    const one = async () => (await connectPeer({ host: '127.0.0.1', port, localSecret, remotePubkey, timeoutMs: 20_000 })).destroy();
+    for (let i = 0; i < 20; i++) await one(); // warm-up
+    const rates: number[] = [];
+    const walls: number[] = [];
+    const machines: number[] = [];
+    responderStateMachineRate(20);
+    for (let r = 0; r < rounds; r++) {
+      machines.push(responderStateMachineRate(200));
+      const c0 = procCpuSeconds(child.pid!);
+      const t0 = performance.now();
+      let n = 0;
+      while (n < 400 && performance.now() - t0 < 3000) {
+        await Promise.all([one(), one(), one(), one()]);
+        n += 4;
+      }
+      await new Promise((res) => setTimeout(res, 50)); // the last sockets' close
+      const cpu = procCpuSeconds(child.pid!) - c0;
+      rates.push(n / cpu);
+      walls.push(n / ((performance.now() - t0) / 1000));
+    }
+    const rate = median(rates);
+    const machine = median(machines);
+    return [
+      {
+        group: GROUP,
+        name: `responder handshakes per CPU second of the responder process (loopback, user + system, /proc; median of ${rounds})`,
+        value: rate,
+        unit: 'ops/s',
+        baseline: 'the responder state machine alone in this process',
+        ratio: rate / machine,
+        target: '>= 500',
+        pass: rate >= 500,
+      },
+      { group: GROUP, name: 'responder handshake state machine alone (readActOne + readActThree), per CPU second of those calls', value: machine, unit: 'ops/s' },
+      { group: GROUP, name: 'handshakes over loopback, initiators 4 at a time against that responder (by the clock)', value: median(walls), unit: 'ops/s' },
+    ];
+  } finally {
+    child.kill();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--responder')) await responderChild();
+  else {
+    const { rowLine } = await import('./run.js');
+    if (process.argv.includes('--handshakes')) for (const r of await responderHandshakeRows()) process.stdout.write(rowLine(r) + '\n');
+    else for (const r of await serveCpuRows(Number(process.argv[2] ?? 7))) process.stdout.write(rowLine(r) + '\n');
+  }
+}
