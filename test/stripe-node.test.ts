@@ -11,8 +11,9 @@ import { openShard, stripe } from '../src/core/backup/stripe.js';
 import { toHex } from '../src/core/bytes.js';
 import { InputError, UsageError } from '../src/core/errors.js';
 import { silentLogger } from '../src/core/node/log.js';
-import { canLose, choosePeers, minK, parseStripeSpec, planMaintenance, rankStoragePeers, stripeMode, type StoragePeer } from '../src/core/node/placement.js';
+import { choosePeers, minK, parseStripeSpec, planMaintenance, rankStoragePeers, stripeMode, type StoragePeer } from '../src/core/node/placement.js';
 import { StripeStore } from '../src/core/node/stripe-store.js';
+import { backupStatus } from '../src/core/node/status.js';
 import { confirmReplicated, judgeShard, rebuildFromPeers, sealVersion, StripeKeeper } from '../src/core/node/stripe-node.js';
 
 const hexPk = (i: number) => '02' + i.toString(16).padStart(2, '0').repeat(32);
@@ -103,11 +104,6 @@ test('planMaintenance: no free peer: re-stripe over the peers present when it ca
   assert.equal(rep.waiting.length, 1);
 });
 
-test('canLose: held and confirmed shards against k', () => {
-  assert.deepEqual(canLose(4, ['confirmed', 'confirmed', 'sent', 'sent', 'sent', 'pending']), { held: 5, confirmed: 2, can_lose: 1, can_lose_confirmed: -2 });
-  assert.deepEqual(canLose(2, ['replaced', 'unplaced', 'confirmed']), { held: 1, confirmed: 1, can_lose: -1, can_lose_confirmed: -1 });
-});
-
 test('sealVersion: 1-of-N of a small backup is the same version 1 blob N times; else N version 2 shards', () => {
   const plain = Uint8Array.from({ length: 500 }, (_, i) => i & 0xff);
   const rep = sealVersion({ plaintext: plain, k: 1, n: 3, seq: 9n, pad: 'none' }, KEY, counterRandom());
@@ -121,7 +117,7 @@ test('sealVersion: 1-of-N of a small backup is the same version 1 blob N times; 
   assert.deepEqual(st.blobs.map((b) => { const r = openShard(b, KEY); return r.ok ? [r.shard.index, r.shard.k, r.shard.n] : null; }), [[0, 2, 3], [1, 2, 3], [2, 2, 3]]);
 });
 
-test('StripeStore: versions, assignment, sent and confirmed marks, moves, describe and prune', async () => {
+test('StripeStore: versions, assignment, sent and confirmed marks, moves, their status and prune', async () => {
   const { store, stripes } = await memStripes();
   const plain = new Uint8Array(3000).fill(3);
   const mk = async (seq: bigint, peers: number[], k = 2) => {
@@ -140,28 +136,29 @@ test('StripeStore: versions, assignment, sent and confirmed marks, moves, descri
   assert.equal(await stripes.markSent(10n, a.backup_id, 1, pkBytes(3), 6000), false);
   assert.equal(await stripes.markConfirmed(10n, a.backup_id, 0, pkBytes(1), 7000), true);
   await store.putSent(pkBytes(1), { seq: 10n, sha256: new Uint8Array(32), len: 10, sent_at: 6000 });
-  let d = await stripes.describe((p) => p === hexPk(1));
+  let d = (await backupStatus(store, stripes, undefined, (p) => p === hexPk(1))).versions;
   assert.equal(d.length, 1);
   assert.deepEqual(
     (d[0]!.shards as any[]).map((s) => [s.index, s.peer, s.state, s.connected, s.sent_at, s.confirmed_at]),
     [
       [0, hexPk(1), 'confirmed', true, 7, 7],
-      [1, hexPk(2), 'sent', false, 6, null],
+      [1, hexPk(2), 'unconfirmed', false, 6, null],
       [2, hexPk(3), 'pending', false, null, null],
     ],
   );
-  assert.deepEqual([d[0]!.held, d[0]!.confirmed, d[0]!.can_lose, d[0]!.can_lose_confirmed], [2, 1, 0, -1]);
+  // One shard proved of the two needed: not recoverable, so no can_lose.
+  assert.deepEqual([d[0]!.confirmed, d[0]!.unconfirmed, d[0]!.pending, d[0]!.needed, d[0]!.recoverable, d[0]!.can_lose], [[hexPk(1)], [hexPk(2)], [hexPk(3)], 2, false, null]);
   assert.equal(d[0]!.seq, '10');
   assert.equal(d[0]!.mode, 'striped');
   // Move shard 2 to peer 4: its marks start over and the move is counted.
   assert.equal(await stripes.assign(10n, a.backup_id, 2, pkBytes(4), 8000), true);
-  d = await stripes.describe(() => null);
+  d = (await backupStatus(store, stripes, undefined, () => null)).versions;
   assert.deepEqual([(d[0]!.shards as any[])[2].peer, (d[0]!.shards as any[])[2].moves], [hexPk(4), 1]);
 
   // A newer version on the same peers: peer 1 got it, so its shard of seq 10 is replaced.
   const b = await mk(20n, [1, 2, 4]);
   await store.putSent(pkBytes(1), { seq: 20n, sha256: new Uint8Array(32), len: 10, sent_at: 9000 });
-  d = await stripes.describe(() => null);
+  d = (await backupStatus(store, stripes, undefined, () => null)).versions;
   assert.deepEqual(d.map((v) => v.seq), ['20', '10']);
   assert.equal((d[1]!.shards as any[])[0].state, 'replaced');
   // Once seq 20 has k shards confirmed, seq 10 is dropped with its sealed shards.

@@ -19,6 +19,7 @@ interface BackupOptions {
   seq?: string;
   pad?: 'full' | 'none' | 'bucket';
   allowEmpty?: boolean;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option('--peer <pubkey>', 'send only to this connected peer now (others get it on their next connection)')
     .option('--stripe <K-of-N>', 'split across N storing peers, any K of which rebuild it (K 1..16, N K..32); needs a running node with N storing peers connected')
     .option('--seq <n>', 'sequence number, larger than the last backup\'s (default: the current time in milliseconds)')
+    .option('--force', 'send even when too few connected peers would accept it (and to peers that refused before); without it, backup first checks that 1 peer (N with --stripe) that stores and has not refused is connected, else exit 1 with nothing sent')
     .option('--allow-empty', 'send an empty backup (0 bytes) anyway; without it an empty FILE is refused (exit 1), so a truncated file never replaces a good backup')
     .addOption(new Option('--pad <mode>', 'padding: full (65531 bytes, the default), none, bucket').choices(['full', 'none', 'bucket']))
     .addHelpText('after', examples('lnps backup channel.backup', 'lnps backup channel.backup --peer 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619', 'lnps backup big-channel.backup --stripe 4-of-6'))
@@ -71,7 +73,7 @@ async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<
       );
   }
   const plaintext = file === '-' ? await readStdin() : readFileBytes(file, 'backup file');
-  const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer, stripe: opts.stripe, allow_empty: opts.allowEmpty === true };
+  const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer, stripe: opts.stripe, allow_empty: opts.allowEmpty === true, force: opts.force === true };
   // Checked here too, before the node or the database is touched (the core checks it again).
   if (plaintext.length === 0 && opts.allowEmpty !== true) (await import('../core/node/backup.js')).backupParams(params);
   const viaNode = await callNodeIfRunning(paths.socketPath, 'backup', params);

@@ -8,7 +8,7 @@ import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
 import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
 import { Logger, parseDebugLevel } from '../core/node/log.js';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_TIMEOUTS } from '../core/node/node.js';
+import { DEFAULT_CONFIRM, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_TIMEOUTS } from '../core/node/node.js';
 import { DEFAULT_SHARD_MOVE_AFTER_MS, startNode } from '../core/node/serve.js';
 import { DEFAULT_SETTINGS, providerSettings, STORAGE_POLICIES, type StoragePolicy } from '../core/provider/policy.js';
 import { action, examples, globals, parseIntFlag } from './_common.js';
@@ -43,6 +43,8 @@ export function register(program: Command): void {
     .option('--retrieval-timeout <duration>', 'wait this long for a peer\'s peer_storage_retrieval before sending our backup (default 10s)')
     .option('--handshake-timeout <duration>', 'BOLT #8 handshake and init deadline (default 10s)')
     .option('--shard-move-after <duration>', 'a peer holding a shard of our striped backup (`backup --stripe`) and away this long has its shard moved to another peer, or the backup re-striped (default 24h)')
+    .option('--confirm-delay <duration>', 'after sending our backup to a peer we dialled, reconnect this much later to read it back (its retrieval after init confirms it); at least the provider\'s cooldown (default 5s)')
+    .option('--confirm-interval <duration>', 'reconnect to read back a peer\'s copy at most once per this interval (default 1m)')
     .option('--reconnect-delay <duration>', 'first wait before redialling a --connect peer; doubles per failure up to 60s (default 1s)')
     .option('--debuglevel <level>', 'log level: trace, debug, info, warn, error, critical, off; or SUBSYSTEM=level pairs (PEER, SRVR, STOR, RETN, BKUP)')
     .addHelpText(
@@ -126,6 +128,8 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   for (const [k, v] of Object.entries(timeouts)) if (v <= 0) throw new UsageError(`${k} must be more than 0`);
   const shardMoveAfterMs = dur('shard-move-after', DEFAULT_SHARD_MOVE_AFTER_MS);
   if (shardMoveAfterMs < 100) throw new UsageError('--shard-move-after must be at least 100ms');
+  const confirm = { delayMs: dur('confirm-delay', DEFAULT_CONFIRM.delayMs), intervalMs: dur('confirm-interval', DEFAULT_CONFIRM.intervalMs) };
+  if (confirm.delayMs < 100) throw new UsageError('--confirm-delay must be at least 100ms');
   const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
   if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
 
@@ -157,7 +161,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
   try {
-    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs, maxConnections, maxConnectionsPerIp });
+    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs, maxConnections, maxConnectionsPerIp, confirm });
     if (fatal) void running.stop('fatal error');
     else if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;

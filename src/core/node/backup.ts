@@ -76,6 +76,7 @@ export interface BackupRecords {
     retrieved: RetrievedView | undefined;
   }>;
   sent(peer: Uint8Array): Promise<unknown>;
+  refusal(peer: Uint8Array): Promise<{ at: number; reason: Uint8Array } | undefined>;
   /** The store's key-value layer: peers that returned a blob we never sent are found there. */
   readonly kv: { iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> };
 }
@@ -88,11 +89,13 @@ interface RetrievedView {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
 
-function statusFields(r: RetrievedView | undefined): Record<string, unknown> {
+function statusFields(r: RetrievedView | undefined, refusal: { at: number; reason: Uint8Array } | undefined): Record<string, unknown> {
   return {
     seq_confirmed: r && (r.status === 'confirmed' || r.status === 'stale') && r.seq !== undefined ? r.seq.toString() : null,
     status: r?.status ?? 'unconfirmed',
     last_seen: seconds(r?.last_seen),
+    refused: refusal ? new TextDecoder().decode(refusal.reason) : null,
+    refused_at: seconds(refusal?.at),
   };
 }
 
@@ -112,7 +115,7 @@ export async function listBackups(records: BackupRecords, row: (r: Record<string
       sent_sha256: toHex(e.sent.sha256),
       sent_len: e.sent.len,
       sent_at: seconds(e.sent.sent_at),
-      ...statusFields(e.retrieved),
+      ...statusFields(e.retrieved, await records.refusal(e.peer)),
     });
     if (w) await w;
   }
@@ -126,7 +129,7 @@ export async function listBackups(records: BackupRecords, row: (r: Record<string
       throw new StoreError('corrupt', `damaged retrieved record for peer ${toHex(peer)}: ${e instanceof Error ? e.message : String(e)}`);
     }
     n++;
-    const w = row({ peer: toHex(peer), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, ...statusFields(r) });
+    const w = row({ peer: toHex(peer), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, ...statusFields(r, await records.refusal(peer)) });
     if (w) await w;
   }
   return n;

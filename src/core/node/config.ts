@@ -26,6 +26,8 @@ export const CONFIG_KEYS = {
   'reconnect-delay': 'single',
   'retrieval-timeout': 'single',
   'shard-move-after': 'single',
+  'confirm-delay': 'single',
+  'confirm-interval': 'single',
   debuglevel: 'single',
 } as const satisfies Record<string, 'single' | 'list'>;
 

@@ -26,7 +26,20 @@ export interface ConsumerStore {
     rec: { seq: bigint | undefined; status: RetrievalStatus; last_seen: number },
     blob?: { seq: bigint; blob: Uint8Array; received_at: number },
   ): Promise<void>;
+  refusal(peer: Uint8Array): Promise<{ at: number; reason: Uint8Array; features: Uint8Array } | undefined>;
+  putRefusal(peer: Uint8Array, rec: { at: number; reason: Uint8Array; features: Uint8Array }): Promise<void>;
+  clearRefusal(peer: Uint8Array): Promise<boolean>;
 }
+
+/** Why a peer without bit 42/43 is not given our blob. */
+export const NO_STORAGE_FEATURE = 'does not advertise option_provide_storage (bit 42/43)';
+
+/** A fixed-size fingerprint of a peer's feature bits (an init may set thousands of them). */
+function featuresId(features: readonly number[]): Uint8Array {
+  return sha256(new TextEncoder().encode(features.join(',')));
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export interface Classification {
   status: RetrievalStatus;
@@ -162,6 +175,38 @@ export class Consumer implements ConsumerPort {
     }
     await this.store.putRetrieved(peer, { seq: c.seq, status: c.status, last_seen: now }, keep);
     return { status: c.status, seq: c.seq, detail: c.detail };
+  }
+
+  async onInit(peer: Uint8Array, features: readonly number[], providesStorage: boolean, now: number): Promise<{ refused?: string | undefined }> {
+    const rec = await this.store.refusal(peer);
+    const id = featuresId(features);
+    if (!providesStorage) {
+      // Only a peer that was given our blob before needs the mark: it may have dropped it.
+      if ((await this.store.sent(peer)) !== undefined && (!rec || !sameBytes(rec.features, id)))
+        await this.store.putRefusal(peer, { at: now, reason: new TextEncoder().encode(NO_STORAGE_FEATURE), features: id });
+      return { refused: NO_STORAGE_FEATURE };
+    }
+    if (!rec) return {};
+    // Back with other features: it may store now, so the refusal is forgotten.
+    if (!sameBytes(rec.features, id)) {
+      await this.store.clearRefusal(peer);
+      return {};
+    }
+    return { refused: new TextDecoder().decode(rec.reason) };
+  }
+
+  async onNoRetrieval(peer: Uint8Array, now: number): Promise<void> {
+    // Evidence only about a peer we gave a blob to (anyone else holding nothing is no news).
+    if ((await this.store.sent(peer)) === undefined) return;
+    await this.store.putRetrieved(peer, { seq: undefined, status: 'none', last_seen: now });
+  }
+
+  async onRefusal(peer: Uint8Array, reason: string, features: readonly number[], now: number): Promise<void> {
+    await this.store.putRefusal(peer, { at: now, reason: new TextEncoder().encode(reason), features: featuresId(features) });
+  }
+
+  async forgetRefusal(peer: Uint8Array): Promise<void> {
+    await this.store.clearRefusal(peer);
   }
 
   async recordSent(peer: Uint8Array, blob: OwnBlob, now: number): Promise<void> {

@@ -74,7 +74,23 @@ export interface NodeOptions {
   maxConnectionsPerIp?: number;
   /** Most inbound handshakes in progress at once. */
   maxPendingHandshakes?: number;
+  /** Read-back of what we sent, by reconnecting (undefined: never reconnect to confirm). */
+  confirm?: ConfirmSettings | undefined;
 }
+
+/**
+ * After our blob is sent to a peer we can dial, the node closes the connection and dials again
+ * `delayMs` later, so the peer's peer_storage_retrieval after init proves what it stored (the
+ * only read-back the protocol has). `delayMs` should cover the provider's cooldown; a peer is
+ * reconnected at most once per `intervalMs`, so frequent backups do not churn connections.
+ * A peer that dialled us (no address we know) is confirmed on its own next connection.
+ */
+export interface ConfirmSettings {
+  delayMs: number;
+  intervalMs: number;
+}
+
+export const DEFAULT_CONFIRM: ConfirmSettings = { delayMs: 5_000, intervalMs: 60_000 };
 
 export interface PeerInfo {
   peer: string;
@@ -89,6 +105,8 @@ export interface PeerInfo {
   retrieval_status: string | null;
   retrieval_seq: string | null;
   sent_seq: string | null;
+  /** Why placement skips this peer (it refused our blob, or has no storage bit); null when it does not. */
+  refused: string | null;
 }
 
 export class LnpsNode {
@@ -111,6 +129,15 @@ export class LnpsNode {
   refusedTotal = 0;
   /** Peers to keep connected: dialled at start and again whenever the connection drops. */
   private readonly kept = new Map<string, { pubkey: Uint8Array; host: string; port: number; failures: number; timer?: NodeJS.Timeout | undefined }>();
+  /**
+   * Where peers we dialled listen (a peer that dialled us has no address we can use). Bounded
+   * by the peers the operator asks to dial; an entry goes when that peer is disconnected.
+   */
+  private readonly addresses = new Map<string, { host: string; port: number }>();
+  /** Read-back reconnections: one timer per peer at most (so at most one per connected peer). */
+  private readonly confirmTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lastConfirm = new Map<string, number>();
+  private readonly confirming = new Set<string>();
 
   constructor(private readonly opts: NodeOptions) {
     this.log = opts.log.sub('PEER');
@@ -241,13 +268,15 @@ export class LnpsNode {
       now: this.now,
       provider: this.opts.provider,
       consumer: this.opts.consumer,
+      onSent: (p) => this.scheduleConfirm(p),
     });
     this.peers.set(id, peer);
     void peer.closed.then((reason) => {
       const current = this.peers.get(id) === peer;
       if (current) this.peers.delete(id);
       this.log.info(`${peer.label} disconnected: ${reason}`);
-      if (current && this.kept.has(id) && !this.stopping) this.scheduleRedial(id);
+      // A read-back reconnection dials by itself (and falls back to the redial when it fails).
+      if (current && this.kept.has(id) && !this.stopping && !this.confirming.has(id)) this.scheduleRedial(id);
     });
     await peer.start();
     return peer;
@@ -270,7 +299,41 @@ export class LnpsNode {
     } catch (e) {
       throw new InputError(`connected to ${id}@${host}:${port} but the init exchange failed: ${e instanceof Error ? e.message : String(e)}`, 'connect_failed');
     }
+    this.addresses.set(id, { host, port });
     return info(peer);
+  }
+
+  /** Our blob went to `peer`: reconnect to it later to read the blob back (see ConfirmSettings). */
+  private scheduleConfirm(peer: Peer): void {
+    const c = this.opts.confirm;
+    if (!c || this.stopping || this.confirmTimers.has(peer.id)) return;
+    // A peer that dialled us is confirmed when it comes back by itself.
+    if (!this.addresses.has(peer.id)) return;
+    const earliest = (this.lastConfirm.get(peer.id) ?? -Infinity) + c.intervalMs;
+    const delay = Math.max(c.delayMs, earliest - this.now());
+    const t = setTimeout(() => void this.confirmNow(peer.id), delay);
+    t.unref?.();
+    this.confirmTimers.set(peer.id, t);
+  }
+
+  private async confirmNow(id: string): Promise<void> {
+    this.confirmTimers.delete(id);
+    const peer = this.peers.get(id);
+    const addr = this.addresses.get(id);
+    if (!peer || peer.state !== 'active' || !addr || this.stopping) return;
+    this.lastConfirm.set(id, this.now());
+    this.confirming.add(id);
+    this.log.info(`${peer.label} reconnecting to read back our backup seq ${peer.sentSeq ?? '?'}`);
+    try {
+      peer.close('reconnecting to read back our backup');
+      await peer.closed;
+      await this.connect(peer.pubkey, addr.host, addr.port);
+    } catch (e) {
+      this.srvr.debug(`read-back reconnection to ${id}@${addr.host}:${addr.port} failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (this.kept.has(id) && !this.peers.has(id)) this.scheduleRedial(id);
+    } finally {
+      this.confirming.delete(id);
+    }
   }
 
   /** Close the connection to a peer (and stop keeping it connected); false when not connected. */
@@ -282,6 +345,11 @@ export class LnpsNode {
       this.kept.delete(id);
     }
     const peer = this.peers.get(id);
+    const t = this.confirmTimers.get(id);
+    if (t) clearTimeout(t);
+    this.confirmTimers.delete(id);
+    this.addresses.delete(id);
+    this.lastConfirm.delete(id);
     if (!peer) return k !== undefined;
     peer.close('disconnect requested by the operator');
     return true;
@@ -344,6 +412,10 @@ export class LnpsNode {
         out.push({ peer: peer.id, sent: false, reason: 'does not advertise option_provide_storage' });
         continue;
       }
+      if (peer.refused !== undefined) {
+        out.push({ peer: peer.id, sent: false, reason: `refused our backup before (${peer.refused}); skipped until it reconnects with other features, or --retry-refused` });
+        continue;
+      }
       if (!peer.retrievalGateOpen) {
         out.push({ peer: peer.id, sent: false, reason: 'waiting for its peer_storage_retrieval; sent when the wait ends' });
         continue;
@@ -369,6 +441,8 @@ export class LnpsNode {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const k of this.kept.values()) clearTimeout(k.timer);
+    for (const t of this.confirmTimers.values()) clearTimeout(t);
+    this.confirmTimers.clear();
     const closing = this.server
       ? new Promise<void>((resolve) => this.server!.close(() => resolve()))
       : Promise.resolve();
@@ -394,5 +468,6 @@ function info(p: Peer): PeerInfo {
     retrieval_status: p.retrievalStatus ?? null,
     retrieval_seq: p.retrievalSeq !== undefined ? p.retrievalSeq.toString() : null,
     sent_seq: p.sentSeq !== undefined ? p.sentSeq.toString() : null,
+    refused: p.providesStorage ? (p.refused ?? null) : null,
   };
 }

@@ -62,6 +62,8 @@ export interface PeerDeps {
   now: () => number;
   provider?: ProviderPort | undefined;
   consumer?: ConsumerPort | undefined;
+  /** Called after our blob was sent and recorded (the node schedules its read-back). */
+  onSent?: ((peer: Peer) => void) | undefined;
 }
 
 export type PeerState = 'init' | 'active' | 'closed';
@@ -82,6 +84,13 @@ export class Peer {
   sentSeq: bigint | undefined;
   /** Provider side: blobs received on this connection. */
   blobsReceived = 0;
+  /**
+   * Consumer side: why placement skips this peer (it refused our blob, or does not advertise
+   * storage), while no newer evidence says otherwise; undefined when it may be used.
+   */
+  refused: string | undefined;
+  /** Provider side: a refusal was already explained to this peer in a warning on this connection. */
+  private refusalWarned = false;
   closeReason: string | undefined;
   readonly closed: Promise<string>;
   private retrievalsSeen = 0;
@@ -181,6 +190,14 @@ export class Peer {
   /** Provider: send what we hold for this peer. Consumer: start the wait for its retrieval. */
   private async afterInit(): Promise<void> {
     const { provider, consumer, codec, log } = this.deps;
+    if (consumer?.onInit) {
+      try {
+        this.refused = (await consumer.onInit(this.pubkey, [...this.features].sort((a, b) => a - b), this.providesStorage, this.deps.now())).refused;
+        if (this.refused !== undefined && this.providesStorage) log.info(`${this.label} refused our backup before (${this.refused}) and its features are the same: not placing with it`);
+      } catch (e) {
+        log.error(`${this.label} cannot read its refusal record: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (this.settings.provideStorage && provider) {
       try {
         const blob = await provider.retrieval(this.pubkey);
@@ -202,7 +219,16 @@ export class Peer {
         if (this.gateOpen || this.state !== 'active') return;
         log.debug(`${this.label} sent no peer_storage_retrieval within ${this.settings.retrievalTimeoutMs} ms`);
         this.gateOpen = true;
-        void this.offerBackup();
+        this.retrievalStatus = 'none';
+        // Evidence too: a peer that reconnects and gives nothing back does not hold our blob.
+        void (async () => {
+          try {
+            await consumer.onNoRetrieval?.(this.pubkey, this.deps.now());
+          } catch (e) {
+            log.error(`${this.label} cannot record the missing retrieval: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          await this.offerBackup();
+        })();
       }, this.settings.retrievalTimeoutMs);
       this.gateTimer.unref?.();
     } else {
@@ -217,7 +243,7 @@ export class Peer {
   offerBackup(): Promise<bigint | undefined> {
     const run = async (): Promise<bigint | undefined> => {
       const { consumer, codec, log } = this.deps;
-      if (!consumer || this.state !== 'active' || !this.providesStorage || !this.gateOpen) return undefined;
+      if (!consumer || this.state !== 'active' || !this.providesStorage || !this.gateOpen || this.refused !== undefined) return undefined;
       const newest = await consumer.newest(this.pubkey);
       if (newest === undefined) return undefined;
       if (this.sentSeq !== undefined && this.sentSeq >= newest.seq) return undefined;
@@ -239,6 +265,7 @@ export class Peer {
     await this.send(this.deps.codec.peerStorage(blob.sealed));
     this.sentSeq = blob.seq;
     await this.deps.consumer!.recordSent(this.pubkey, blob, this.deps.now());
+    this.deps.onSent?.(this);
   }
 
   /** Whether the consumer gate is open (tests and listpeers). */
@@ -303,6 +330,12 @@ export class Peer {
             if (this.refusals++ === 0) log.warn(line + '; further refusals on this connection are counted, not logged');
           } else if (out.status === 'stored') log.info(line);
           else log.debug(line);
+          // The sender hears why, in a warning naming the reason, once per connection (a peer
+          // that keeps sending gets no more: one warning costs it nothing to provoke).
+          if (out.status === 'refused' && !this.refusalWarned) {
+            this.refusalWarned = true;
+            await this.send(codec.warning(`peer_storage refused (${out.reason ?? 'refused'})${out.detail ? ': ' + out.detail : ''}`));
+          }
         } catch (e) {
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);
         }
@@ -311,6 +344,7 @@ export class Peer {
         await this.onRetrieval(msg.blob);
         return;
       case 'warning':
+        await this.onWarning(msg.text);
         // A peer's text goes to our log: a few lines per connection, not a flood.
         if (++this.warningsSeen <= MAX_LOGGED_WARNINGS) log.warn(`${this.label} sent warning: ${msg.text}`);
         else if (this.warningsSeen === MAX_LOGGED_WARNINGS + 1) log.warn(`${this.label} keeps sending warnings; no more are logged for this connection`);
@@ -335,6 +369,30 @@ export class Peer {
         await this.fail(`unknown even message type ${msg.type}`);
         return;
     }
+  }
+
+  /**
+   * A warning about peer_storage after we sent our blob on this connection is the peer's
+   * refusal of it: recorded once per connection, and placement skips the peer from now on.
+   */
+  private async onWarning(text: string): Promise<void> {
+    const { consumer, log } = this.deps;
+    if (!consumer?.onRefusal || this.sentSeq === undefined || this.refused !== undefined) return;
+    if (!/peer_storage/i.test(text)) return;
+    // Stored and shown to the operator: bounded, and only printable text (the codec's peerText).
+    this.refused = text.length > 200 ? text.slice(0, 200) + '…' : text;
+    log.warn(`${this.label} refused our backup seq ${this.sentSeq}: ${this.refused}`);
+    try {
+      await consumer.onRefusal(this.pubkey, this.refused, [...this.features].sort((a, b) => a - b), this.deps.now());
+    } catch (e) {
+      log.error(`${this.label} cannot record the refusal: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** The operator asks to place with this peer again (`backup --retry-refused`). */
+  async forgetRefusal(): Promise<void> {
+    this.refused = undefined;
+    await this.deps.consumer?.forgetRefusal?.(this.pubkey);
   }
 
   private async onRetrieval(blob: Uint8Array): Promise<void> {

@@ -25,6 +25,8 @@ export interface StoragePeer {
   hasChannel: boolean;
   /** When this connection became active (ms). */
   connectedAt: number;
+  /** It refused our blob (placement skips it until it comes back with other features). */
+  refused?: boolean | undefined;
 }
 
 /** `K-of-N` as the operator writes it, checked against the shard format's limits. */
@@ -55,7 +57,7 @@ export function minK(len: number): number {
 /** Storage peers in the order we prefer them: channel peers, then longest connected, then key. */
 export function rankStoragePeers(peers: readonly StoragePeer[]): StoragePeer[] {
   return peers
-    .filter((p) => p.providesStorage)
+    .filter((p) => p.providesStorage && p.refused !== true)
     .sort((a, b) => {
       if (a.hasChannel !== b.hasChannel) return a.hasChannel ? -1 : 1;
       if (a.connectedAt !== b.connectedAt) return a.connectedAt - b.connectedAt;
@@ -174,18 +176,4 @@ export function planMaintenance(input: PlanInput): Plan {
   }
   for (const d of stuck) plan.waiting.push({ index: d.slot.index, peer: d.slot.peer, reason: `${d.reason}; no free storage peer to move it to` });
   return plan;
-}
-
-/** What a shard's holder has of it, for listbackups. */
-export type ShardState = 'unplaced' | 'pending' | 'sent' | 'confirmed' | 'replaced';
-
-/**
- * How many more holders can vanish before a version is lost: shards that are with a peer
- * (sent or confirmed, not replaced by a newer blob) minus k. Negative: already unrecoverable
- * from peers (that many shards short).
- */
-export function canLose(k: number, states: readonly ShardState[]): { held: number; confirmed: number; can_lose: number; can_lose_confirmed: number } {
-  const held = states.filter((s) => s === 'sent' || s === 'confirmed').length;
-  const confirmed = states.filter((s) => s === 'confirmed').length;
-  return { held, confirmed, can_lose: held - k, can_lose_confirmed: confirmed - k };
 }

@@ -19,10 +19,11 @@ import { wireCodec } from './codec.js';
 import { Consumer, OwnBackupFile } from './consumer.js';
 import { checkSocketPath, connectControl, listenControl, type ControlServer } from './control.js';
 import type { Logger } from './log.js';
-import { LnpsNode, type NodeTimeouts, type Transport } from './node.js';
+import { DEFAULT_CONFIRM, LnpsNode, type ConfirmSettings, type NodeTimeouts, type PeerInfo, type Transport } from './node.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
 import { backupParams, backupSummary, listBackups, newBackup, nextSeq } from './backup.js';
 import { StripeStore } from './stripe-store.js';
+import { backupStatus } from './status.js';
 import { makeKeeper, moveCheckInterval, stripedSummary, stripeParam } from './stripe-serve.js';
 import { parsePeerAddress } from './config.js';
 import type { MessageConn } from './types.js';
@@ -45,6 +46,8 @@ export interface ServeConfig {
   maxConnectionsPerIp?: number | undefined;
   /** A peer holding a shard of our striped backup and away this long has its shard moved (ms). */
   shardMoveAfterMs?: number;
+  /** Read-back of our blob by reconnecting (default DEFAULT_CONFIRM). */
+  confirm?: ConfirmSettings | undefined;
   log: Logger;
 }
 
@@ -132,6 +135,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     consumer,
     maxConnections: cfg.maxConnections,
     maxConnectionsPerIp: cfg.maxConnectionsPerIp,
+    confirm: cfg.confirm ?? DEFAULT_CONFIRM,
   });
 
   const keeper = makeKeeper({
@@ -199,23 +203,37 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         const p = backupParams(params);
         const only = p.peer !== undefined ? parsePubkey(p.peer, '--peer') : undefined;
         const st = stripeParam(params);
+        const force = params.force === true;
+        if (st && only) throw new UsageError('--stripe chooses its own peers: give --stripe or --peer, not both');
+        if (only && !node.peer(only)) throw new InputError(`not connected to ${toHex(only)}: run \`lnps connect\` first`, 'not_connected');
+        // The operator's --force is their word over earlier refusals of the connected peers.
+        if (force) for (const peer of node.listPeers()) if (peer.refused !== null) await node.peer(Buffer.from(peer.peer, 'hex'))?.forgetRefusal();
+        // Before anything is sealed or sent: can the new version be placed? If not, the current
+        // one stays where it is (the own file is not replaced, no peer is sent anything).
+        const active = node.listPeers().filter((x) => x.state === 'active');
+        const accepting = active.filter((x) => x.provides_storage && x.refused === null && (!only || x.peer === toHex(only)));
+        const needed = st ? st.n : 1;
+        if (accepting.length < needed && !(force && !st)) throw new InputError(placementShortfall(active, accepting.length, needed, st), 'not_enough_peers');
+        // Whose confirmed copies the new version replaces (each peer keeps one blob of ours).
+        const before = await backupStatus(store, stripes, own.load()?.seq, () => null);
+        const heldBy = new Map<string, string>();
+        for (const v of before.versions) for (const peer of v.confirmed) if (!heldBy.has(peer)) heldBy.set(peer, v.seq);
+        const replaces = (peers: string[]) => peers.filter((x) => heldBy.has(x)).map((x) => ({ peer: x, seq: heldBy.get(x)! }));
         if (st) {
-          if (only) throw new UsageError('--stripe chooses its own peers: give --stripe or --peer, not both');
           const seq = p.seq ?? nextSeq(await keeper.newestSeq(), Date.now());
           const r = await keeper.backup({ plaintext: p.plaintext, k: st.k, n: st.n, seq, pad: p.pad ?? 'full' });
-          return stripedSummary(r.version, r.placed);
+          return { ...stripedSummary(r.version, r.placed), replaces: replaces(r.placed.filter((x) => x.sent).map((x) => x.peer)) };
         }
-        if (only && !node.peer(only)) throw new InputError(`not connected to ${toHex(only)}: run \`lnps connect\` first`, 'not_connected');
         const b = newBackup(own, sealKey, p, Date.now(), (await stripes.current())?.seq);
         log.sub('BKUP').info(`new backup seq ${b.seq} (${b.sealed.length} bytes sealed)`);
         const placed = (await node.placeBackup()).filter((r) => !only || r.peer === toHex(only));
-        return { ...backupSummary(b), peers: placed };
+        return { ...backupSummary(b), peers: placed, replaces: replaces(placed.filter((x) => x.sent).map((x) => x.peer)) };
       }
       case 'listbackups': {
         const count = await listBackups(store, (r) => c.row(r));
         const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
-        const versions = await stripes.describe((peer) => connected.has(peer));
-        return { newest_seq: (await keeper.newestSeq())?.toString() ?? null, count, versions };
+        const { versions, health } = await backupStatus(store, stripes, own.load()?.seq, (peer) => connected.has(peer));
+        return { newest_seq: (await keeper.newestSeq())?.toString() ?? null, count, health, versions };
       }
       case 'ping':
         return { pubkey, pid: process.pid };
@@ -271,4 +289,20 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   retentionTimer.unref?.();
   scheduleRetention();
   return { node, pubkey, address, stopped, stop };
+}
+
+/**
+ * Why a new backup cannot be placed: how many connected peers store and have not refused, and
+ * what each other connected peer lacks. Nothing was sent.
+ */
+export function placementShortfall(active: PeerInfo[], accepting: number, needed: number, stripe: { k: number; n: number } | undefined): string {
+  const why = active
+    .filter((p) => !p.provides_storage || p.refused !== null)
+    .map((p) => `${p.peer} ${p.provides_storage ? `refused (${p.refused})` : 'does not advertise option_provide_storage'}`);
+  const what = stripe ? `a ${stripe.k}-of-${stripe.n} backup needs ${needed} connected peers` : 'a backup needs a connected peer';
+  return (
+    `${what} that store and have not refused it, but ${accepting === 0 ? 'none does' : `only ${accepting} ${accepting === 1 ? 'does' : 'do'}`}` +
+    `${why.length > 0 ? '; ' + why.join('; ') : active.length === 0 ? '; no peer is connected' : ''}: ` +
+    `nothing was sent and the current backup stays where it is (connect more peers with \`lnps connect\`, or --force to send anyway${stripe ? ' to refused peers' : ''})`
+  );
 }

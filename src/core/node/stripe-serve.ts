@@ -36,7 +36,7 @@ export async function storagePeers(node: LnpsNode, store: LnpsStore): Promise<St
   for (const p of node.listPeers()) {
     if (p.state !== 'active') continue;
     const ch = await store.peerChannels(Buffer.from(p.peer, 'hex'));
-    out.push({ peer: p.peer, providesStorage: p.provides_storage, hasChannel: (ch?.open ?? 0) > 0, connectedAt: p.connected_at });
+    out.push({ peer: p.peer, providesStorage: p.provides_storage, hasChannel: (ch?.open ?? 0) > 0, connectedAt: p.connected_at, refused: p.refused !== null });
   }
   return out;
 }

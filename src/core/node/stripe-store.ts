@@ -12,9 +12,8 @@
 import { equalBytes, toHex } from '../bytes.js';
 import { DecodeError, StoreError } from '../errors.js';
 import { enumOf, fixed, optional, record, u16, u32, u53, u8, varbytes } from '../store/codec.js';
-import { PREFIX, peerKey, sentRecord } from '../store/records.js';
+import { PREFIX } from '../store/records.js';
 import type { LnpsStore, Txn } from '../store/store.js';
-import { canLose, type ShardState } from './placement.js';
 
 export const HEADER_INDEX = 0xff;
 /** Versions kept at most (the current one and older ones not yet superseded by a safe one). */
@@ -227,7 +226,8 @@ export class StripeStore {
 
   /** We sent shard `index` to `peer`; ignored when the shard is meant for another peer now. */
   markSent(seq: bigint, backupId: Uint8Array, index: number, peer: Uint8Array, now: number): Promise<boolean> {
-    return this.update(seq, backupId, index, (p) => (p.peer && equalBytes(p.peer, peer) ? { ...p, sent_at: now } : undefined));
+    // The first send counts (a resend on a reconnection keeps it), as for the per-peer sent record.
+    return this.update(seq, backupId, index, (p) => (p.peer && equalBytes(p.peer, peer) ? { ...p, sent_at: p.sent_at ?? now } : undefined));
   }
 
   /**
@@ -271,70 +271,5 @@ export class StripeStore {
     });
     return drop.length;
   }
-
-  /**
-   * The state of every shard of every version, for listbackups. A peer that was later sent a
-   * blob of a newer seq no longer holds this version's shard (a peer keeps one blob per peer):
-   * `replaced`.
-   */
-  async describe(connected: (peer: string) => boolean | null): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    const sentSeq = new Map<string, bigint | undefined>();
-    const lastSent = async (peer: Uint8Array): Promise<bigint | undefined> => {
-      const id = toHex(peer);
-      if (!sentSeq.has(id)) {
-        const key = peerKey(PREFIX.sent, peer);
-        const raw = await this.store.kv.get(key);
-        sentSeq.set(id, raw === undefined ? undefined : decodeAt(sentRecord, key, raw).seq);
-      }
-      return sentSeq.get(id);
-    };
-    for (const v of await this.versions()) {
-      const shards: Record<string, unknown>[] = [];
-      const states: ShardState[] = [];
-      for (let i = 0; i < v.n; i++) {
-        const p = v.placements[i]!;
-        let state: ShardState;
-        if (p.peer === undefined) state = 'unplaced';
-        else {
-          const last = await lastSent(p.peer);
-          if (last !== undefined && last > v.seq) state = 'replaced';
-          else if (p.confirmed_at !== undefined) state = 'confirmed';
-          else if (p.sent_at !== undefined) state = 'sent';
-          else state = 'pending';
-        }
-        states.push(state);
-        const peer = p.peer ? toHex(p.peer) : null;
-        shards.push({
-          index: i,
-          peer,
-          state,
-          connected: peer === null ? null : connected(peer),
-          sent_at: sec(p.sent_at),
-          confirmed_at: sec(p.confirmed_at),
-          moves: p.moves,
-        });
-      }
-      const margin = canLose(v.k, states);
-      out.push({
-        backup_id: toHex(v.backup_id),
-        seq: v.seq.toString(),
-        mode: v.mode,
-        k: v.k,
-        n: v.n,
-        total_len: v.total_len,
-        backup_sha256: toHex(v.backup_sha256),
-        origin: v.origin,
-        created_at: sec(v.created_at),
-        held: margin.held,
-        confirmed: margin.confirmed,
-        can_lose: margin.can_lose,
-        can_lose_confirmed: margin.can_lose_confirmed,
-        shards,
-      });
-    }
-    return out;
-  }
 }
 
-const sec = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));

@@ -56,7 +56,8 @@ export interface ProviderPort {
   flush(): Promise<unknown> | unknown;
 }
 
-export type RetrievalStatus = 'confirmed' | 'stale' | 'corrupt' | 'foreign';
+/** What a peer gave back after init; `none`: no peer_storage_retrieval within the wait. */
+export type RetrievalStatus = 'confirmed' | 'stale' | 'corrupt' | 'foreign' | 'none';
 
 /** Our newest sealed backup, ready to hand to peers. */
 export interface OwnBlob {
@@ -74,4 +75,12 @@ export interface ConsumerPort {
   onRetrieval(peer: Uint8Array, blob: Uint8Array, now: number): Promise<{ status: RetrievalStatus; seq?: bigint | undefined; detail?: string | undefined; recorded?: boolean | undefined }>;
   /** Record that we sent `blob` to `peer`. */
   recordSent(peer: Uint8Array, blob: OwnBlob, now: number): Promise<void> | void;
+  /** The peer's init arrived: is it refused for placement (a refusal on record with the same features, or no storage bit)? */
+  onInit?(peer: Uint8Array, features: readonly number[], providesStorage: boolean, now: number): Promise<{ refused?: string | undefined }> | { refused?: string | undefined };
+  /** The peer sent no peer_storage_retrieval within the wait after init. */
+  onNoRetrieval?(peer: Uint8Array, now: number): Promise<void> | void;
+  /** The peer refused what we sent it (a warning about peer_storage after our blob). */
+  onRefusal?(peer: Uint8Array, reason: string, features: readonly number[], now: number): Promise<void> | void;
+  /** The operator asks to place with this peer again, refusal or not. */
+  forgetRefusal?(peer: Uint8Array): Promise<void> | void;
 }

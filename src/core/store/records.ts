@@ -11,6 +11,7 @@
 //   'o' peer(33)                our backup as last sent to that peer      (consumer side)
 //   'r' peer(33)                what that peer gave back, and its status   (consumer side)
 //   'R' peer(33)                newest valid blob that peer gave back      (consumer side)
+//   'F' peer(33)                that peer refused our blob, or stopped advertising storage (consumer side)
 //   'x' backup_id(16) index(1)  placement of one shard of a striped backup (consumer side)
 //   'X' seq(8) backup_id(16) i  one version of our striped backup: i = 0xff its header, else
 //                               shard i's placement (consumer side; src/core/node/stripe-store.ts)
@@ -32,6 +33,7 @@ export const PREFIX = {
   sent: 0x6f, // 'o'
   retrieved: 0x72, // 'r'
   retrievedBlob: 0x52, // 'R'
+  refusal: 0x46, // 'F'
   placement: 0x78, // 'x'
   stripeVersion: 0x58, // 'X'
   stripeShard: 0x59, // 'Y'
@@ -128,11 +130,16 @@ export const peerChannelsRecord = record('peer_channels', 1, {
 });
 export type PeerChannels = ReturnType<typeof peerChannelsRecord.decode>;
 
-/** What we last sent to a peer (consumer side). */
+/**
+ * What we last sent to a peer (consumer side). `sent_at` is when that seq was first sent to
+ * it: sending the same seq again (on a reconnection) keeps it, so a retrieval after it that
+ * gave something else still counts as missing until the peer proves the copy.
+ */
 export const sentRecord = record('sent', 1, { seq: u64, sha256: fixed(32), len: u16, sent_at: u53 });
 export type SentRec = ReturnType<typeof sentRecord.decode>;
 
-export const RETRIEVAL_STATUS = ['confirmed', 'stale', 'corrupt', 'foreign'] as const;
+/** `none`: the peer sent no peer_storage_retrieval within the wait after init (it holds nothing of ours). */
+export const RETRIEVAL_STATUS = ['confirmed', 'stale', 'corrupt', 'foreign', 'none'] as const;
 export type RetrievalStatus = (typeof RETRIEVAL_STATUS)[number];
 
 /** What a peer last gave back, as judged by the consumer. */
@@ -146,6 +153,14 @@ export type RetrievedRec = ReturnType<typeof retrievedRecord.decode>;
 /** The newest blob from that peer that opened cleanly. */
 export const retrievedBlobRecord = record('retrieved_blob', 1, { seq: u64, blob: varbytes, received_at: u53 });
 export type RetrievedBlobRec = ReturnType<typeof retrievedBlobRecord.decode>;
+
+/**
+ * A peer that refused our blob (a `warning` naming peer_storage after we sent one) or that does
+ * not advertise option_provide_storage. `features` is its feature bits then (sorted, u16 each):
+ * placement skips it until it comes back with other features or the operator says otherwise.
+ */
+export const refusalRecord = record('refusal', 1, { at: u53, reason: varbytes, features: varbytes });
+export type RefusalRec = ReturnType<typeof refusalRecord.decode>;
 
 /** One shard of a striped backup placed on a peer. */
 export const placementRecord = record('placement', 1, { seq: u64, peer: fixed(33), k: u8, n: u8, placed_at: u53 });

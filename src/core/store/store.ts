@@ -26,6 +26,7 @@ import {
   peerOfKey,
   placementKey,
   placementRecord,
+  refusalRecord,
   retrievedBlobRecord,
   retrievedRecord,
   schemaRecord,
@@ -36,6 +37,7 @@ import {
   type PeerChannels,
   type PeerMeta,
   type PlacementRec,
+  type RefusalRec,
   type RecordCodec,
   type RetrievedBlobRec,
   type RetrievedRec,
@@ -523,8 +525,40 @@ export class LnpsStore {
     return this.getRec(sentRecord, peerKey(PREFIX.sent, peer));
   }
 
+  /** Record a send; the same seq sent again keeps its first `sent_at`. */
   putSent(peer: Uint8Array, rec: SentRec): Promise<void> {
-    return this.change(async (tx) => tx.putRec(sentRecord, peerKey(PREFIX.sent, peer), rec));
+    return this.change(async (tx) => {
+      const key = peerKey(PREFIX.sent, peer);
+      const old = await tx.getRec(sentRecord, key);
+      tx.putRec(sentRecord, key, old && old.seq === rec.seq && compareBytes(old.sha256, rec.sha256) === 0 ? { ...rec, sent_at: old.sent_at } : rec);
+    });
+  }
+
+  async refusal(peer: Uint8Array): Promise<RefusalRec | undefined> {
+    return this.getRec(refusalRecord, peerKey(PREFIX.refusal, peer));
+  }
+
+  putRefusal(peer: Uint8Array, rec: RefusalRec): Promise<void> {
+    return this.change(async (tx) => tx.putRec(refusalRecord, peerKey(PREFIX.refusal, peer), rec));
+  }
+
+  clearRefusal(peer: Uint8Array): Promise<boolean> {
+    return this.change(async (tx) => {
+      const key = peerKey(PREFIX.refusal, peer);
+      if ((await tx.get(key)) === undefined) return false;
+      tx.del(key);
+      return true;
+    });
+  }
+
+  /** Every refusal on record, in key order. */
+  async *refusals(): AsyncIterable<{ peer: Uint8Array; rec: RefusalRec }> {
+    for await (const [k, v] of this.kv.iterate(Uint8Array.of(PREFIX.refusal))) yield { peer: peerOfKey(k).slice(), rec: decodeRec(refusalRecord, k, v) };
+  }
+
+  /** Every retrieval on record (what each peer last gave back), in key order. */
+  async *retrievals(): AsyncIterable<{ peer: Uint8Array; rec: RetrievedRec }> {
+    for await (const [k, v] of this.kv.iterate(Uint8Array.of(PREFIX.retrieved))) yield { peer: peerOfKey(k).slice(), rec: decodeRec(retrievedRecord, k, v) };
   }
 
   async retrieved(peer: Uint8Array): Promise<RetrievedRec | undefined> {
