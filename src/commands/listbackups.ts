@@ -10,11 +10,12 @@ export function register(program: Command): void {
   program
     .command('listbackups')
     .description(
-      'Our own backup, per peer we sent it to: seq sent, seq confirmed (what the peer returned and verified), status of its last retrieval ' +
-        '(unconfirmed, confirmed, stale, corrupt, foreign) and when it was last seen; then the peers that returned a backup we never sent from this ' +
-        'database (seq_sent null: a restored node finds its copies here). Then `versions`: per version of a striped backup (`backup --stripe`), where every shard is ' +
-        '(state unplaced, pending, sent, confirmed by a retrieval, or replaced by a newer blob), whether its holder is connected, and can_lose: how many more holders ' +
-        'can vanish before the backup cannot be rebuilt from peers (can_lose_confirmed counts only shards confirmed by a retrieval). Works with or without a running node.',
+      'Where our backup stands, from evidence only. Per peer: what we sent (seq, when) apart from what it proved (its last peer_storage_retrieval: ' +
+        'confirmed, stale, corrupt, foreign, none) and whether it refused. Per version (plain, striped, replicated): the peers whose copy is confirmed ' +
+        '(a retrieval gave exactly it back after we sent it), unconfirmed (sent, no reconnection since), refused, missing (reconnected and gave nothing or ' +
+        'something else), pending or replaced; recoverable when the confirmed copies rebuild it (1, or k striped); can_lose = confirmed - needed, null when ' +
+        'not recoverable. health: ok / at_risk / lost from the newest recoverable version. The table adds a shard-by-peer grid for striped versions. ' +
+        'Works with or without a running node.',
     )
     .addHelpText('after', examples('lnps listbackups', 'lnps listbackups --format table'))
     .action(async (_opts: unknown, cmd: Command) => {
