@@ -26,6 +26,7 @@ export interface ConsumerStore {
     rec: { seq: bigint | undefined; status: RetrievalStatus; last_seen: number },
     blob?: { seq: bigint; blob: Uint8Array; received_at: number },
   ): Promise<void>;
+  retrieved(peer: Uint8Array): Promise<{ last_seen: number } | undefined>;
   refusal(peer: Uint8Array): Promise<{ at: number; reason: Uint8Array; features: Uint8Array } | undefined>;
   putRefusal(peer: Uint8Array, rec: { at: number; reason: Uint8Array; features: Uint8Array }): Promise<void>;
   clearRefusal(peer: Uint8Array): Promise<boolean>;
@@ -195,9 +196,12 @@ export class Consumer implements ConsumerPort {
     return { refused: new TextDecoder().decode(rec.reason) };
   }
 
-  async onNoRetrieval(peer: Uint8Array, now: number): Promise<void> {
+  async onNoRetrieval(peer: Uint8Array, now: number, connectedAt: number): Promise<void> {
     // Evidence only about a peer we gave a blob to (anyone else holding nothing is no news).
     if ((await this.store.sent(peer)) === undefined) return;
+    // A retrieval that arrived late on this connection was recorded already: it wins.
+    const last = await this.store.retrieved(peer);
+    if (last && last.last_seen >= connectedAt) return;
     await this.store.putRetrieved(peer, { seq: undefined, status: 'none', last_seen: now });
   }
 

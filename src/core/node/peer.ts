@@ -190,14 +190,6 @@ export class Peer {
   /** Provider: send what we hold for this peer. Consumer: start the wait for its retrieval. */
   private async afterInit(): Promise<void> {
     const { provider, consumer, codec, log } = this.deps;
-    if (consumer?.onInit) {
-      try {
-        this.refused = (await consumer.onInit(this.pubkey, [...this.features].sort((a, b) => a - b), this.providesStorage, this.deps.now())).refused;
-        if (this.refused !== undefined && this.providesStorage) log.info(`${this.label} refused our backup before (${this.refused}) and its features are the same: not placing with it`);
-      } catch (e) {
-        log.error(`${this.label} cannot read its refusal record: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
     if (this.settings.provideStorage && provider) {
       try {
         const blob = await provider.retrieval(this.pubkey);
@@ -211,6 +203,15 @@ export class Peer {
         log.error(`${this.label} cannot read its stored blob: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    // Consumer: a refusal on record (checked after the retrieval went out: it must come first).
+    if (consumer?.onInit) {
+      try {
+        this.refused = (await consumer.onInit(this.pubkey, [...this.features].sort((a, b) => a - b), this.providesStorage, this.deps.now())).refused;
+        if (this.refused !== undefined && this.providesStorage) log.info(`${this.label} refused our backup before (${this.refused}) and its features are the same: not placing with it`);
+      } catch (e) {
+        log.error(`${this.label} cannot read its refusal record: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (consumer && this.providesStorage) {
       // A restored node must not overwrite the good copy its peer holds: wait for the peer's
       // retrieval, or this timeout, before sending our newest blob.
@@ -219,11 +220,11 @@ export class Peer {
         if (this.gateOpen || this.state !== 'active') return;
         log.debug(`${this.label} sent no peer_storage_retrieval within ${this.settings.retrievalTimeoutMs} ms`);
         this.gateOpen = true;
-        this.retrievalStatus = 'none';
+        if (this.retrievalsSeen === 0) this.retrievalStatus = 'none';
         // Evidence too: a peer that reconnects and gives nothing back does not hold our blob.
         void (async () => {
           try {
-            await consumer.onNoRetrieval?.(this.pubkey, this.deps.now());
+            if (this.retrievalsSeen === 0) await consumer.onNoRetrieval?.(this.pubkey, this.deps.now(), this.connectedAt);
           } catch (e) {
             log.error(`${this.label} cannot record the missing retrieval: ${e instanceof Error ? e.message : String(e)}`);
           }

@@ -78,7 +78,7 @@ export interface ConsumerPort {
   /** The peer's init arrived: is it refused for placement (a refusal on record with the same features, or no storage bit)? */
   onInit?(peer: Uint8Array, features: readonly number[], providesStorage: boolean, now: number): Promise<{ refused?: string | undefined }> | { refused?: string | undefined };
   /** The peer sent no peer_storage_retrieval within the wait after init. */
-  onNoRetrieval?(peer: Uint8Array, now: number): Promise<void> | void;
+  onNoRetrieval?(peer: Uint8Array, now: number, connectedAt: number): Promise<void> | void;
   /** The peer refused what we sent it (a warning about peer_storage after our blob). */
   onRefusal?(peer: Uint8Array, reason: string, features: readonly number[], now: number): Promise<void> | void;
   /** The operator asks to place with this peer again, refusal or not. */
