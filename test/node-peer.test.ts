@@ -361,6 +361,10 @@ test('provider refusals: the first is logged, the rest on the connection are cou
   const { peer, r, lines } = await startPair(settings({ provideStorage: true }), { provider });
   for (let i = 0; i < 500; i++) await r.send(encodeMessage({ type: 7, name: 'peer_storage', blob: Uint8Array.of(i & 0xff) }));
   await r.send(pingMsg(0));
+  // The sender hears why in one warning for the whole connection, then the pong.
+  const w = await r.next();
+  assert.ok(w && w !== 'timeout' && w.name === 'warning');
+  assert.equal(Buffer.from((w as any).data).toString('utf8'), 'peer_storage refused (policy): policy channel-peers: no open channel with this peer');
   const m = await r.next();
   assert.ok(m && m !== 'timeout' && m.name === 'pong');
   assert.equal(asked, 1, 'refused again without a lookup within the hold');

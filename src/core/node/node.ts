@@ -413,7 +413,7 @@ export class LnpsNode {
         continue;
       }
       if (peer.refused !== undefined) {
-        out.push({ peer: peer.id, sent: false, reason: `refused our backup before (${peer.refused}); skipped until it reconnects with other features, or --retry-refused` });
+        out.push({ peer: peer.id, sent: false, reason: `refused our backup before (${peer.refused}); skipped until it reconnects with other features, or backup --force` });
         continue;
       }
       if (!peer.retrievalGateOpen) {

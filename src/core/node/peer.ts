@@ -335,7 +335,8 @@ export class Peer {
           // that keeps sending gets no more: one warning costs it nothing to provoke).
           if (out.status === 'refused' && !this.refusalWarned) {
             this.refusalWarned = true;
-            await this.send(codec.warning(`peer_storage refused (${out.reason ?? 'refused'})${out.detail ? ': ' + out.detail : ''}`));
+            // Not awaited: the read loop never waits on the peer reading.
+            this.send(codec.warning(`peer_storage refused (${out.reason ?? 'refused'})${out.detail ? ': ' + out.detail : ''}`)).catch(() => undefined);
           }
         } catch (e) {
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);
@@ -390,7 +391,7 @@ export class Peer {
     }
   }
 
-  /** The operator asks to place with this peer again (`backup --retry-refused`). */
+  /** The operator asks to place with this peer again (`backup --force`). */
   async forgetRefusal(): Promise<void> {
     this.refused = undefined;
     await this.deps.consumer?.forgetRefusal?.(this.pubkey);
