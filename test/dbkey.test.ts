@@ -122,3 +122,23 @@ test('backup of an empty file is exit 1 and sends nothing, unless --allow-empty'
   assert.notEqual(forced.seq, good.seq);
   assert.equal((await cliJson(['listbackups', ...d(dir)])).newest_seq, forced.seq);
 });
+
+test('with a node running, a command given another --key-file is exit 3 naming both keys, and nothing reaches the node', async () => {
+  const { dir, pubkey } = await createNode();
+  const other = otherKey(dir);
+  const { Serve } = await import('./node-harness.js');
+  const s = await Serve.start(dir, ['--no-listen']);
+  try {
+    writeFileSync(join(dir, 'b.backup'), 'backup');
+    for (const args of [['getinfo'], ['listpeerstorage'], ['backup', join(dir, 'b.backup')], ['listbackups']]) {
+      const r = await cli([...args, ...d(dir), '--key-file', other.path]);
+      assert.equal(r.status, 3, `${args[0]}: ${r.stderr}`);
+      assert.equal(r.stderr, `lnps: the node running on ${dir} (regtest) is node ${pubkey}, and its regtest database belongs to it, but the key file ${other.path} is node ${other.pubkey}: pass --key-file with the key of node ${pubkey}\n`, args[0]);
+    }
+    assert.equal(s.lines.filter((l) => /new backup seq/.test(l)).length, 0);
+    // The node's own key (given explicitly) is fine.
+    assert.equal((await cli(['getinfo', ...d(dir), '--key-file', join(dir, 'node.key')])).status, 0);
+  } finally {
+    await s.stop();
+  }
+});

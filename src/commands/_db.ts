@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { exists, nodePaths, readNodeKey, readNodeKeyOf, type NodePaths } from '../core/datadir.js';
 import { bindNodeKey, recordedNotice } from '../core/service/create.js';
-import { UsageError } from '../core/errors.js';
+import { StoreError, UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
 import { publicKeyOf } from '../core/keys.js';
 import { openLevelKv } from '../core/store/level.js';
@@ -91,6 +91,25 @@ export async function openContext(g: GlobalOptions, settings: ProviderSettings =
 }
 
 /**
+ * With --key-file and a running node: the node must be that key's node, as the database it
+ * holds belongs to one key (exit 3 naming both otherwise). Without --key-file the node's own
+ * key is the one in use, so there is nothing to compare.
+ */
+export async function checkKeyOfRunningNode(g: GlobalOptions): Promise<void> {
+  if (g.keyFile === undefined) return;
+  const paths = pathsOf(g);
+  const live = await callNodeIfRunning(paths.socketPath, 'ping', {});
+  if (!live) return;
+  const theirs = String((live.result as { pubkey?: unknown }).pubkey ?? '');
+  const ours = nodePubkeyOf(paths.keyPath);
+  if (theirs !== ours)
+    throw new StoreError(
+      'wrong_key',
+      `the node running on ${paths.datadir} (${paths.network}) is node ${theirs}, and its ${paths.network} database belongs to it, but the key file ${paths.keyPath} is node ${ours}: pass --key-file with the key of node ${theirs}`,
+    );
+}
+
+/**
  * Run one operation by name and return its result; list rows go to `sink` as they are read.
  * This is the one place that decides how the database is reached.
  */
@@ -100,6 +119,7 @@ export async function runOp(g: GlobalOptions, name: string, params: Record<strin
   // A running node holds the database: send the operation over its control socket, which
   // prints the same JSON. A file named in the params is resolved here, where the user is.
   const paths = pathsOf(g);
+  await checkKeyOfRunningNode(g);
   const sent = typeof params.path === 'string' ? { ...params, path: resolve(params.path) } : params;
   const viaNode = await callNodeIfRunning(paths.socketPath, 'op', { name, params: sent }, sink ? (row) => sink.row(row) : undefined);
   if (viaNode) return viaNode.result as Record<string, unknown>;

@@ -76,6 +76,7 @@ async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<
   const params = { plaintext: toHex(plaintext), seq: opts.seq, pad: opts.pad, peer, stripe: opts.stripe, allow_empty: opts.allowEmpty === true, force: opts.force === true };
   // Checked here too, before the node or the database is touched (the core checks it again).
   if (plaintext.length === 0 && opts.allowEmpty !== true) (await import('../core/node/backup.js')).backupParams(params);
+  await (await import('./_db.js')).checkKeyOfRunningNode(g);
   const viaNode = await callNodeIfRunning(paths.socketPath, 'backup', params);
   if (viaNode) return viaNode.result;
 

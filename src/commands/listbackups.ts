@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { callNodeIfRunning } from '../core/node/control.js';
 import { examples, globals } from './_common.js';
-import { listPrinter, openContext, type ListPrinter } from './_db.js';
+import { checkKeyOfRunningNode, listPrinter, openContext, type ListPrinter } from './_db.js';
 import { palette, writeOut } from '../output.js';
 
 export function register(program: Command): void {
@@ -28,6 +28,7 @@ export function register(program: Command): void {
         { key: 'status', width: 11 },
         { key: 'last_seen', width: 10, align: 'right' },
       ]);
+      await checkKeyOfRunningNode(g);
       const viaNode = await callNodeIfRunning(paths.socketPath, 'listbackups', {}, (row) => out.row(row));
       if (viaNode) {
         await finish(out, g.format, { newest_seq: viaNode.result.newest_seq as string | null, health: viaNode.result.health as Record<string, unknown>, versions: (viaNode.result.versions ?? []) as Record<string, unknown>[] });
