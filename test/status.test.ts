@@ -39,3 +39,44 @@ test('healthOf: the newest recoverable version decides; lost when none is', () =
   assert.deepEqual(healthOf([v('9', 2, 2)]), { status: 'at_risk', seq: '9', can_lose: 0, newest_recoverable: true });
   assert.deepEqual(healthOf([v('9', 1, 2), v('8', 0, 1)]), { status: 'lost', seq: null, can_lose: null, newest_recoverable: false });
 });
+
+test('Consumer refusals: a warning after our blob or a missing storage bit marks a peer; other features clear it; nothing is said of a peer never sent to', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Consumer, OwnBackupFile, NO_STORAGE_FEATURE } = await import('../src/core/node/consumer.js');
+  const { deriveSealKey } = await import('../src/core/backup/seal.js');
+  const { MemoryKv } = await import('../src/core/store/memory.js');
+  const { LnpsStore } = await import('../src/core/store/store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-status-'));
+  try {
+    const key = deriveSealKey(new Uint8Array(32).fill(9));
+    const store = await LnpsStore.open(new MemoryKv());
+    const c = new Consumer(new OwnBackupFile(dir, key), store, key);
+    const peer = Uint8Array.from(Buffer.from('02' + '33'.repeat(32), 'hex'));
+    // Never sent anything: no storage bit is no news, and nothing is recorded.
+    assert.deepEqual(await c.onInit(peer, [], false, 1), { refused: NO_STORAGE_FEATURE });
+    assert.equal(await store.refusal(peer), undefined);
+    await c.onNoRetrieval(peer, 2, 1);
+    assert.equal(await store.retrieved(peer), undefined);
+    // Sent, then a refusal warning: recorded, and it stands while the features are the same.
+    await store.putSent(peer, { seq: 5n, sha256: new Uint8Array(32), len: 10, sent_at: 3 });
+    await c.onRefusal(peer, 'peer_storage refused (policy): no channel', [43], 4);
+    assert.deepEqual(await c.onInit(peer, [43], true, 5), { refused: 'peer_storage refused (policy): no channel' });
+    // Back with other features: it may store now; the refusal is forgotten.
+    assert.deepEqual(await c.onInit(peer, [42, 43], true, 6), {});
+    assert.equal(await store.refusal(peer), undefined);
+    // No storage bit any more, after we gave it a blob: refused, on record.
+    assert.deepEqual(await c.onInit(peer, [], false, 7), { refused: NO_STORAGE_FEATURE });
+    assert.equal(new TextDecoder().decode((await store.refusal(peer))!.reason), NO_STORAGE_FEATURE);
+    // A connection that gave no retrieval is evidence about a peer we sent to.
+    await c.onNoRetrieval(peer, 9, 8);
+    assert.deepEqual(await store.retrieved(peer), { seq: undefined, status: 'none', last_seen: 9 });
+    // The same seq sent again keeps its first sent time.
+    await store.putSent(peer, { seq: 5n, sha256: new Uint8Array(32), len: 10, sent_at: 10 });
+    assert.equal((await store.sent(peer))!.sent_at, 3);
+    key.wipe();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
