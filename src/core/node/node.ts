@@ -92,6 +92,9 @@ export interface ConfirmSettings {
 
 export const DEFAULT_CONFIRM: ConfirmSettings = { delayMs: 5_000, intervalMs: 60_000 };
 
+/** The longest gap between two read-backs of a peer that keeps losing our blob. */
+const MAX_CONFIRM_GAP_MS = 24 * 3600_000;
+
 export interface PeerInfo {
   peer: string;
   address: string | null;
@@ -137,6 +140,8 @@ export class LnpsNode {
   /** Read-back reconnections: one timer per peer at most (so at most one per connected peer). */
   private readonly confirmTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastConfirm = new Map<string, number>();
+  /** Read-backs in a row that found no copy (a peer that drops our blob silently): the wait doubles. */
+  private readonly confirmMisses = new Map<string, number>();
   private readonly confirming = new Set<string>();
 
   constructor(private readonly opts: NodeOptions) {
@@ -309,7 +314,12 @@ export class LnpsNode {
     if (!c || this.stopping || this.confirmTimers.has(peer.id)) return;
     // A peer that dialled us is confirmed when it comes back by itself.
     if (!this.addresses.has(peer.id)) return;
-    const earliest = (this.lastConfirm.get(peer.id) ?? -Infinity) + c.intervalMs;
+    // A send right after a read-back that did not find our copy: the peer drops it without a
+    // word. Read back less and less often (up to once a day), never in a tight loop.
+    const misses = this.lastConfirm.has(peer.id) && peer.retrievalStatus !== 'confirmed' ? Math.min(16, (this.confirmMisses.get(peer.id) ?? 0) + 1) : 0;
+    this.confirmMisses.set(peer.id, misses);
+    const gap = Math.min(MAX_CONFIRM_GAP_MS, c.intervalMs * 2 ** misses);
+    const earliest = (this.lastConfirm.get(peer.id) ?? -Infinity) + gap;
     const delay = Math.max(c.delayMs, earliest - this.now());
     const t = setTimeout(() => void this.confirmNow(peer.id), delay);
     t.unref?.();
@@ -350,6 +360,7 @@ export class LnpsNode {
     this.confirmTimers.delete(id);
     this.addresses.delete(id);
     this.lastConfirm.delete(id);
+    this.confirmMisses.delete(id);
     if (!peer) return k !== undefined;
     peer.close('disconnect requested by the operator');
     return true;
