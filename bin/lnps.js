@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // Runs the compiled CLI (npm install builds it); never a TypeScript loader at run time.
 import { main } from '../dist/src/cli.js';
+import { onStdoutError } from '../dist/src/pipes.js';
 
-// `lnps listpeerstorage | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (err) => {
-  if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
+// `lnps listpeerstorage | head` closes the pipe early: that is not an error (and `lnps serve`
+// keeps running when it happens; see src/pipes.ts).
+process.stdout.on('error', onStdoutError);
 
 main(process.argv).then(
   (code) => {

@@ -6,10 +6,9 @@
 // without commander at all (see `fast` below).
 import type { Command, Option } from 'commander';
 import { ALIASES, COMMANDS } from './commands/index.js';
+import { VERSION } from './core/version.js';
 
 type Commander = typeof import('commander');
-
-const VERSION = '0.1.0';
 
 /**
  * The global options. They are accepted before the command (`lnps --datadir D getinfo`) and

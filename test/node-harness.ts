@@ -80,7 +80,8 @@ export class Serve {
   ) {
     procs.add(proc);
     let buf = '';
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    // The node logs to standard error; it prints nothing on standard output.
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -96,7 +97,7 @@ export class Serve {
         }
       }
     });
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => this.lines.push('STDERR ' + d.trimEnd()));
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => this.lines.push('STDOUT ' + d.trimEnd()));
     this.exited = new Promise((resolve) => proc.on('exit', (code) => (procs.delete(proc), resolve(code))));
   }
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Logger, formatTime, parseDebugLevel } from '../src/core/node/log.js';
-import { parseConfig, parseDuration, parseHostPort, parsePeerAddress, parseBool } from '../src/core/node/config.js';
+import { parseConfig, parseDuration, parseHostPort, parseBool } from '../src/core/node/config.js';
+import { parsePeerAddress } from '../src/core/node/peeraddr.js';
 import { callNodeIfRunning, connectControl, listenControl } from '../src/core/node/control.js';
 import { removePidFile, runningPid, writePidFile } from '../src/core/node/pidfile.js';
 import { Consumer, OwnBackupFile, classifyRetrieval } from '../src/core/node/consumer.js';
@@ -46,8 +47,9 @@ test('log lines follow lnd: time, level tag, subsystem, message; levels filter p
 test('lnps.conf: key=value, comments, sections, repeated lists, bare booleans; unknown keys and duplicates name the line', () => {
   const c = parseConfig('# comment\n; another\n[Application Options]\nlisten = 127.0.0.1:9736\nallow=02aa\nallow=03bb\nprovide-storage\n\ncooldown=2s\n');
   assert.deepEqual(c, { listen: ['127.0.0.1:9736'], allow: ['02aa', '03bb'], 'provide-storage': ['true'], cooldown: ['2s'] });
-  assert.throws(() => parseConfig('listen=a:1\nfoo=1\n', 'x.conf'), (e: unknown) => e instanceof InputError && e.message.startsWith('x.conf line 2: unknown setting "foo"'));
-  assert.throws(() => parseConfig('cooldown=1s\ncooldown=2s'), (e: unknown) => e instanceof InputError && /line 2: cooldown is set twice/.test(e.message));
+  // A line the file cannot mean is a usage error (exit 2), like an unknown flag.
+  assert.throws(() => parseConfig('listen=a:1\nfoo=1\n', 'x.conf'), (e: unknown) => e instanceof UsageError && e.message.startsWith('x.conf line 2: unknown setting "foo"'));
+  assert.throws(() => parseConfig('cooldown=1s\ncooldown=2s'), (e: unknown) => e instanceof UsageError && /line 2: cooldown is set twice/.test(e.message));
   assert.throws(() => parseConfig('[Application Options'), /line 1: unclosed section header/);
   assert.equal(parseBool('no', 'x'), false);
   assert.throws(() => parseBool('maybe', 'x'), InputError);
@@ -69,7 +71,8 @@ test('durations and addresses', () => {
   const pk = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
   const a = parsePeerAddress(`${pk}@127.0.0.1`);
   assert.equal(Buffer.from(a.pubkey).toString('hex'), pk);
-  assert.deepEqual([a.host, a.port], ['127.0.0.1', 9735]);
+  // The default port is lnps's own (9737), never the Lightning port 9735 of the node beside it.
+  assert.deepEqual([a.host, a.port], ['127.0.0.1', 9737]);
   assert.throws(() => parsePeerAddress(pk), UsageError);
   assert.throws(() => parsePeerAddress('02' + '00'.repeat(32) + '@h:1'), /not a point on secp256k1/);
   assert.throws(() => parsePeerAddress(`${pk}@h:0`), UsageError);

@@ -5,6 +5,9 @@ import { StoreError, UsageError } from '../core/errors.js';
 import { writeOutputFile } from '../core/outfile.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { emit, writeOut, type Format } from '../output.js';
+import { isAbsolute, join } from 'node:path';
+import { nodePaths, NETWORKS } from '../core/datadir.js';
+import { readConfig, type ConfigValues } from '../core/node/config.js';
 
 export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
 
@@ -14,16 +17,48 @@ export interface GlobalOptions {
   keyFile?: string;
   format: Format;
   debug: boolean;
+  /** `--network` and `--key-file` as given on the command line, for the settings' sources. */
+  flags?: ConfigValues;
+  /** The data directory's lnps.conf, read once when first needed. */
+  conf?: () => ConfigValues;
 }
 
+/**
+ * The global options. `network` and `key-file` come from the flag, else from lnps.conf in the
+ * data directory, else the default; the file is read only when one of them is asked for, so a
+ * command that needs neither (decode, encode) never depends on it.
+ */
 export function globals(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  const datadir = (o.datadir as string | undefined) ?? (process.env.LNPS_DIR || undefined);
+  let conf: ConfigValues | undefined;
+  const readConf = (): ConfigValues => (conf ??= readConfig(nodePaths({ datadir }).confPath));
+  const confNetwork = (): Network | undefined => {
+    const v = readConf().network?.[0]?.trim();
+    if (v === undefined) return undefined;
+    if (!NETWORKS.includes(v as Network))
+      throw new UsageError(`${nodePaths({ datadir }).confPath}: network must be one of ${NETWORKS.join(', ')}, got ${JSON.stringify(v)}`);
+    return v as Network;
+  };
+  const flags: ConfigValues = {};
+  if (typeof o.network === 'string') flags.network = [o.network];
+  if (typeof o.keyFile === 'string') flags['key-file'] = [o.keyFile];
   return {
-    datadir: (o.datadir as string | undefined) ?? (process.env.LNPS_DIR || undefined),
-    network: (o.network as Network | undefined) ?? 'mainnet',
-    keyFile: o.keyFile as string | undefined,
+    datadir,
+    get network(): Network {
+      return (o.network as Network | undefined) ?? confNetwork() ?? 'mainnet';
+    },
+    get keyFile(): string | undefined {
+      if (typeof o.keyFile === 'string') return o.keyFile;
+      const v = readConf()['key-file']?.[0]?.trim();
+      // A relative key-file in lnps.conf is relative to the data directory, not to wherever
+      // the command happens to run.
+      return v === undefined || v === '' ? undefined : isAbsolute(v) ? v : join(nodePaths({ datadir }).datadir, v);
+    },
     format: (o.format as Format | undefined) ?? 'json',
     debug: o.debug === true,
+    flags,
+    conf: readConf,
   };
 }
 

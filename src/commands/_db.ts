@@ -13,6 +13,8 @@ import { OPS, type OpContext, type RowSink } from '../core/service/ops.js';
 import { callNodeIfRunning } from '../core/node/control.js';
 import { jsonReplacer, palette, writeOut } from '../output.js';
 import type { GlobalOptions } from './_common.js';
+import { nodeSettings, resolveSettings, settingsReport, shareableUris } from '../core/node/settings.js';
+import { VERSION } from '../core/version.js';
 
 export type { RowSink };
 
@@ -86,6 +88,7 @@ export async function openContext(g: GlobalOptions, settings: ProviderSettings =
     settings,
     now: () => Date.now(),
     nodePubkey: () => (pubkey ??= toHex(publicKeyOfKeyFile(paths))),
+    info: () => offlineInfo(g, paths, ctx.nodePubkey()),
   };
   return { ctx, close: () => store.close() };
 }
@@ -107,6 +110,25 @@ export async function checkKeyOfRunningNode(g: GlobalOptions): Promise<void> {
       'wrong_key',
       `the node running on ${paths.datadir} (${paths.network}) is node ${theirs}, and its ${paths.network} database belongs to it, but the key file ${paths.keyPath} is node ${ours}: pass --key-file with the key of node ${theirs}`,
     );
+}
+
+/**
+ * getinfo without a running node: what `lnps serve` would run with from lnps.conf and the
+ * defaults (flags given to serve itself are unknown here), and where each setting comes from.
+ */
+function offlineInfo(g: GlobalOptions, paths: NodePaths, pubkey: string): Record<string, unknown> {
+  const raw = resolveSettings(g.flags ?? {}, g.conf?.() ?? {}, paths.confPath);
+  const report = settingsReport(raw);
+  report['key-file'] = { value: paths.keyPath, source: raw.sources['key-file'] };
+  report.network = { value: paths.network, source: raw.sources.network };
+  return {
+    version: VERSION,
+    uris: shareableUris(pubkey, nodeSettings(raw).listen),
+    connected_peers: 0,
+    started_at: null,
+    uptime_s: null,
+    settings: report,
+  };
 }
 
 /**

@@ -2,15 +2,15 @@
 import type { Command } from 'commander';
 import { nodePaths } from '../core/datadir.js';
 import { callRunningNode } from '../core/node/control.js';
-import { parsePeerAddress } from '../core/node/config.js';
+import { parsePeerAddress } from '../core/node/peeraddr.js';
 import { action, examples, globals } from './_common.js';
 
 export function register(program: Command): void {
   program
     .command('connect')
     .description('Connect the running node (`lnps serve`) to a peer: BOLT #8 handshake, then init. Prints the peer as listpeers shows it.')
-    .argument('<pubkey@host:port>', "the peer's node public key (66 hex digits), its host, and its port (default 9735)")
-    .addHelpText('after', examples('lnps connect 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619@127.0.0.1:9735'))
+    .argument('<pubkey@host:port>', "the peer's node public key (66 hex digits), its host, and its port (default 9737, lnps's own)")
+    .addHelpText('after', examples('lnps connect 02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619@127.0.0.1:9737'))
     .action(
       action(async (address: string, _opts: unknown, cmd: Command) => {
         const g = globals(cmd);

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
-import { parseDuration, parsePeerAddress } from '../core/node/config.js';
+import { parseDuration } from '../core/node/config.js';
+import { parsePeerAddress } from '../core/node/peeraddr.js';
 import { toHex } from '../core/bytes.js';
 import type { ProgressEvent } from '../core/node/contact.js';
 import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile } from './_common.js';
@@ -38,7 +39,7 @@ export function register(program: Command): void {
         '--graph FILE (lncli describegraph, or Core Lightning listchannels/listnodes JSON; repeat it for two files) adds every node sharing a channel with ours, after the peers given. ' +
         'Progress goes to stderr, one line per peer; the JSON lists every peer tried. Exit 1 when no peer returned a valid backup.',
     )
-    .argument('[peers...]', 'PUBKEY@HOST:PORT of each peer (port default 9735); tried first')
+    .argument('[peers...]', 'PUBKEY@HOST:PORT of each peer (port default 9737, lnps's own); tried first')
     .requiredOption('--out <file>', 'where to write the restored backup (mode 0600; written whole, then renamed into place)')
     .option('--force', FORCE_HELP)
     .option('--timeout <duration>', 'how long to wait for each peer at each step (default 15s)')
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       examples(
-        'lnps restorefrompeer 02eec7…@node-a.example.org:9735 03a1b2…@peer.example.org --out channel.backup',
+        'lnps restorefrompeer 02eec7…@node-a.example.org:9737 03a1b2…@peer.example.org --out channel.backup',
         'lnps restorefrompeer --graph describegraph.json --out channel.backup',
       ),
     )

@@ -1,17 +1,19 @@
 // lnps serve: run the node. Flags override lnps.conf in the data directory, which overrides the
-// defaults. Logs go to standard output, one line per event, in lnd's layout.
+// defaults (src/core/node/settings.ts). Logs go to standard error, one line per event in lnd's
+// layout, and to --log-file when given. This file owns the process: signals and closed pipes.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
-import { parsePubkey } from '../core/keys.js';
-import { toHex } from '../core/bytes.js';
-import { parseBool, parseDuration, parseHostPort, parsePeerAddress, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
-import { Logger, parseDebugLevel } from '../core/node/log.js';
-import { DEFAULT_CONFIRM, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_TIMEOUTS } from '../core/node/node.js';
-import { DEFAULT_SHARD_MOVE_AFTER_MS, startNode } from '../core/node/serve.js';
-import { DEFAULT_SETTINGS, providerSettings, STORAGE_POLICIES, type StoragePolicy } from '../core/provider/policy.js';
-import { action, examples, globals, parseIntFlag } from './_common.js';
+import { CONFIG_KEYS, LNPS_DEFAULT_PORT, readConfig, type ConfigKey, type ConfigValues } from '../core/node/config.js';
+import { Logger } from '../core/node/log.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../core/node/node.js';
+import { openLogFile, type LogFile } from '../core/node/logfile.js';
+import { parsePeerAddress } from '../core/node/peeraddr.js';
+import { startNode } from '../core/node/serve.js';
+import { nodeSettings, resolveSettings } from '../core/node/settings.js';
+import { DEFAULT_SETTINGS, STORAGE_POLICIES } from '../core/provider/policy.js';
+import { keepRunningOnClosedPipes } from '../pipes.js';
+import { action, examples, globals } from './_common.js';
 
 /** Commander's camelCase name of each config key. */
 const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -22,9 +24,10 @@ export function register(program: Command): void {
     .description(
       'Run the node: accept BOLT #8 connections, store peers\' blobs (option_provide_storage), keep our own backup with peers that store, ' +
         'and answer the other lnps commands over the control socket. Settings come from flags, then <datadir>/lnps.conf, then defaults. ' +
-        'Stops cleanly on SIGINT or SIGTERM: pending blobs are written before the database closes.',
+        'Stops cleanly on SIGINT, SIGTERM or `lnps stop`: pending blobs are written before the database closes. ' +
+        'SIGHUP reads lnps.conf again (log level, storage policy, allowlist, quotas, cooldown) and reopens --log-file.',
     )
-    .option('--listen <host:port>', 'address to accept peers on (default 0.0.0.0:9735; port 0 picks a free port, logged at start)')
+    .option('--listen <host:port>', `address to accept peers on, repeat for more (default 0.0.0.0:${LNPS_DEFAULT_PORT}, not 9735, which the Lightning node beside lnps uses; port 0 picks a free port, logged at start)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--no-listen', 'do not accept peers; only dial out with `lnps connect`')
     .option('--connect <pubkey@host:port>', 'a peer to connect to at start and reconnect to whenever the connection drops (repeat for more)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .addOption(new Option('--storage-policy <policy>', 'whose blobs to keep (default channel-peers)').choices([...STORAGE_POLICIES]))
@@ -46,96 +49,66 @@ export function register(program: Command): void {
     .option('--confirm-delay <duration>', 'after sending our backup to a peer we dialled, reconnect this much later to read it back (its retrieval after init confirms it); at least the provider\'s cooldown (default 5s)')
     .option('--confirm-interval <duration>', 'reconnect to read back a peer\'s copy at most once per this interval (default 1m)')
     .option('--reconnect-delay <duration>', 'first wait before redialling a --connect peer; doubles per failure up to 60s (default 1s)')
-    .option('--debuglevel <level>', 'log level: trace, debug, info, warn, error, critical, off; or SUBSYSTEM=level pairs (PEER, SRVR, STOR, RETN, BKUP)')
+    .option('--debuglevel <level>', 'log level: trace, debug, info, warn, error, critical, off; or SUBSYSTEM=level pairs (PEER, SRVR, STOR, RETN, BKUP, INPT)')
+    .option('--log-file <file>', 'also append the log to this file (reopened on SIGHUP, for logrotate); standard error stays the default')
+    .option('--backup-file <file>', "watch this file (lnd's channel.backup, Core Lightning's emergency.recover, anything) and seal and send its content as `lnps backup` would, each time a write to it completes")
+    .option('--backup-debounce <duration>', 'with --backup-file: wait until the file has been quiet this long before reading it (default 1s)')
+    .option('--height-cmd <cmd>', "a shell command printing the best block height, run every --height-interval (e.g. 'bitcoin-cli getblockcount')")
+    .option('--height-interval <duration>', 'how often --height-cmd runs (default 1m)')
+    .option('--channels-cmd <cmd>', "a shell command printing the node's channels as `lncli listchannels` or Core Lightning `listpeerchannels` JSON, run every --channels-interval")
+    .option('--channels-interval <duration>', 'how often --channels-cmd runs (default 10m)')
+    .option('--cmd-timeout <duration>', 'a --height-cmd or --channels-cmd run still going after this is killed (default 30s)')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (off by default)')
     .addHelpText(
       'after',
       examples(
         'lnps serve',
-        'lnps serve --listen 127.0.0.1:9736 --storage-policy any --cooldown 5s',
-        'lnps serve --network regtest --debuglevel info,PEER=debug',
+        `lnps serve --listen 127.0.0.1:${LNPS_DEFAULT_PORT} --storage-policy any --cooldown 5s`,
+        'lnps serve --network regtest --debuglevel info,PEER=debug --log-file ~/.lnps/lnps.log',
+        "lnps serve --backup-file ~/.lnd/data/chain/bitcoin/mainnet/channel.backup --height-cmd 'bitcoin-cli getblockcount'",
       ) +
-        '\nlnps.conf (in the data directory) takes the same settings as key=value lines, for example:\n' +
-        '  listen=0.0.0.0:9735\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n  connect=02...@node.example.org:9735\n',
+        '\nlnps.conf (in the data directory) takes every flag as key=value lines, plus network and key-file; see lnps.conf.sample:\n' +
+        `  listen=0.0.0.0:${LNPS_DEFAULT_PORT}\n  storage-policy=allowlist\n  allow=02...\n  cooldown=2s\n  connect=02...@node.example.org:${LNPS_DEFAULT_PORT}\n`,
     )
     .action(action(async (opts: Record<string, unknown>, cmd: Command) => serve(opts, cmd)));
+}
+
+/** The flags given on the command line, as lnps.conf would spell them. */
+function flagValues(opts: Record<string, unknown>, cmd: Command, g: ReturnType<typeof globals>): ConfigValues {
+  const out: ConfigValues = { ...g.flags };
+  for (const k of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    if (k === 'network' || k === 'key-file') continue;
+    if (cmd.getOptionValueSource(camel(k)) !== 'cli') continue;
+    const v = opts[camel(k)];
+    // --no-listen and --no-provide-storage arrive as false.
+    if (v === false) out[k] = [k === 'listen' ? '' : 'false'];
+    else out[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+  }
+  return out;
 }
 
 async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undefined> {
   const g = globals(cmd);
   const paths = nodePaths(g);
-  const conf: ConfigValues = readConfig(paths.confPath);
+  const flags = flagValues(opts, cmd, g);
+  const raw = resolveSettings(flags, readConfig(paths.confPath), paths.confPath);
+  const settings = nodeSettings(raw);
+  const keep = settings.connect.map((a) => parsePeerAddress(a));
 
-  // A flag given on the command line wins; else the config file; else the default.
-  const fromCli = (k: ConfigKey) => cmd.getOptionValueSource(camel(k)) === 'cli';
-  const one = (k: ConfigKey): string | undefined => {
-    if (fromCli(k)) return opts[camel(k)] as string;
-    const v = conf[k];
-    return v === undefined ? undefined : v[v.length - 1];
+  // Logs: standard error (journald reads it), and the log file when one is set. A closed
+  // stderr (the terminal went away, `2>&1 | head -1`) only stops that copy of the log.
+  keepRunningOnClosedPipes();
+  let stderrOpen = true;
+  process.stderr.on('error', () => (stderrOpen = false));
+  let file: LogFile | undefined;
+  const sink = (line: string) => {
+    if (stderrOpen && !process.stderr.destroyed) process.stderr.write(line + '\n');
+    file?.write(line);
   };
-
-  const int = (k: ConfigKey, max?: number) => {
-    const v = one(k);
-    return v === undefined ? undefined : parseIntFlag(v, `--${k}`, max);
-  };
-  const dur = (k: ConfigKey, dflt: number) => {
-    const v = one(k);
-    return v === undefined ? dflt : parseDuration(v, `--${k}`);
-  };
-
-  const levels = parseDebugLevel(one('debuglevel') ?? 'info');
-  const log = new Logger((line) => process.stdout.write(line + '\n'), levels);
-
-  let listen: { host: string; port: number } | null;
-  if (fromCli('listen')) listen = opts.listen === false ? null : parseHostPort(String(opts.listen), '--listen', 9735);
-  else {
-    const l = conf.listen?.[0];
-    // lnd's convention: an empty listen= (or false) means do not listen.
-    listen = l === undefined ? { host: '0.0.0.0', port: 9735 } : l === '' || l === 'false' ? null : parseHostPort(l, 'listen', 9735);
-  }
-
-  const allowCli = fromCli('allow') ? ((opts.allow as string[]) ?? []) : (conf.allow ?? []);
-  const allowlist = new Set(allowCli.map((a) => toHex(parsePubkey(a.trim(), '--allow'))));
-  const policy = one('storage-policy');
-  if (policy !== undefined && !STORAGE_POLICIES.includes(policy as StoragePolicy))
-    throw new UsageError(`--storage-policy must be one of ${STORAGE_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
-  const cooldown = one('cooldown');
-  const settings = providerSettings({
-    policy: policy as StoragePolicy | undefined,
-    allowlist,
-    maxPeers: int('max-peers'),
-    maxBytes: int('max-bytes'),
-    maxBlobLen: int('max-blob-bytes'),
-    cooldownMs: cooldown === undefined ? undefined : parseDuration(cooldown, '--cooldown'),
-    retentionBlocks: int('retention-blocks'),
-  });
-  if (settings.policy === 'allowlist' && allowlist.size === 0)
+  const log = new Logger(sink, settings.levels);
+  if (settings.logFile !== undefined) file = openLogFile(settings.logFile, (m) => log.sub('SRVR').error(m));
+  if (settings.provider.policy === 'allowlist' && settings.provider.allowlist.size === 0)
     log.sub('SRVR').warn('storage policy allowlist with no --allow peers: only channel peers may store');
-
-  let provideStorage = true;
-  if (fromCli('provide-storage')) provideStorage = opts.provideStorage !== false;
-  else if (conf['provide-storage']) provideStorage = parseBool(conf['provide-storage'][0]!, 'provide-storage');
-
-  const handshake = dur('handshake-timeout', DEFAULT_TIMEOUTS.handshakeMs);
-  const timeouts = {
-    handshakeMs: handshake,
-    initMs: handshake,
-    retrievalMs: dur('retrieval-timeout', DEFAULT_TIMEOUTS.retrievalMs),
-    pingIntervalMs: dur('ping-interval', DEFAULT_TIMEOUTS.pingIntervalMs),
-    pongTimeoutMs: dur('pong-timeout', DEFAULT_TIMEOUTS.pongTimeoutMs),
-    reconnectMs: dur('reconnect-delay', DEFAULT_TIMEOUTS.reconnectMs),
-  };
-  const keep = (fromCli('connect') ? ((opts.connect as string[]) ?? []) : (conf.connect ?? [])).map((a) => parsePeerAddress(a.trim()));
-  for (const [k, v] of Object.entries(timeouts)) if (v <= 0) throw new UsageError(`${k} must be more than 0`);
-  const shardMoveAfterMs = dur('shard-move-after', DEFAULT_SHARD_MOVE_AFTER_MS);
-  if (shardMoveAfterMs < 100) throw new UsageError('--shard-move-after must be at least 100ms');
-  const confirm = { delayMs: dur('confirm-delay', DEFAULT_CONFIRM.delayMs), intervalMs: dur('confirm-interval', DEFAULT_CONFIRM.intervalMs) };
-  if (confirm.delayMs < 100) throw new UsageError('--confirm-delay must be at least 100ms');
-  const retentionIntervalMs = dur('retention-interval', 10 * 60_000);
-  if (retentionIntervalMs < 100) throw new UsageError('--retention-interval must be at least 100ms');
-
-  const maxConnections = int('max-connections');
-  const maxConnectionsPerIp = int('max-connections-per-ip');
-  if (maxConnections === 0 || maxConnectionsPerIp === 0) throw new UsageError('--max-connections and --max-connections-per-ip must be at least 1');
 
   const secret = readNodeKeyOf(paths);
   // Handlers go in before the node starts: a signal during start-up must still stop it cleanly
@@ -156,20 +129,52 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
     log.sub('SRVR').critical(`fatal error: ${err instanceof Error ? err.message : String(err)}; writing pending blobs and stopping`);
     if (running) void running.stop('fatal error');
   };
+  const onHup = () => {
+    const srvr = log.sub('SRVR');
+    try {
+      file?.reopen();
+    } catch (e) {
+      srvr.error(`SIGHUP: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    srvr.info(`SIGHUP: reading ${paths.confPath} again${file ? ' and reopening ' + file.path : ''}`);
+    try {
+      running?.reload(resolveSettings(flags, readConfig(paths.confPath), paths.confPath));
+    } catch (e) {
+      srvr.error(`SIGHUP: settings not applied, the node keeps its current ones: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHup);
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
   try {
-    running = await startNode({ paths, secret, listen, provideStorage, provider: settings, timeouts, retentionIntervalMs, log, keep, shardMoveAfterMs, maxConnections, maxConnectionsPerIp, confirm });
+    running = await startNode({
+      paths,
+      secret,
+      listen: settings.listen,
+      provideStorage: settings.provideStorage,
+      provider: settings.provider,
+      timeouts: settings.timeouts,
+      retentionIntervalMs: settings.retentionIntervalMs,
+      log,
+      keep,
+      shardMoveAfterMs: settings.shardMoveAfterMs,
+      maxConnections: settings.maxConnections,
+      maxConnectionsPerIp: settings.maxConnectionsPerIp,
+      confirm: settings.confirm,
+      raw,
+    });
     if (fatal) void running.stop('fatal error');
     else if (signalled) void running.stop(`received ${signalled}`);
     await running.stopped;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHup);
     process.off('uncaughtException', onFatal);
     process.off('unhandledRejection', onFatal);
+    file?.close();
   }
   if (fatal) throw fatal.err instanceof Error ? fatal.err : new Error(String(fatal.err));
   return undefined;

@@ -1,13 +1,27 @@
 // `lnps.conf`: the node's settings in the data directory, read the way lnd reads lnd.conf:
 // `key=value` lines, `#` or `;` comments, `[Section]` headers allowed and ignored. A key may
-// repeat when the setting is a list (`allow=`). Flags on the command line override the file.
+// repeat when the setting is a list (`allow=`, `listen=`). Flags on the command line override
+// the file. This module is light (no key or crypto code): every command reads the file for
+// `network` and `key-file`, including the ones that must start fast.
 import { readFileSync } from 'node:fs';
 import { InputError, StoreError, UsageError } from '../errors.js';
-import { parsePubkey } from '../keys.js';
 
-/** The settings `lnps serve` knows; anything else in the file is an error naming its line. */
+/**
+ * The default port lnps listens on. Not 9735: that is the Lightning port of the lnd, Core
+ * Lightning, eclair or LDK node that lnps runs beside, and 9736 is where Core Lightning's gRPC
+ * plugin usually listens. 9737 is the next one, kept in the same range so a firewall rule for
+ * the Lightning ports is easy to extend.
+ */
+export const LNPS_DEFAULT_PORT = 9737;
+
+/**
+ * Every setting: the `serve` flags (without `--`) plus the global `network` and `key-file`.
+ * Anything else in the file is an error naming its line.
+ */
 export const CONFIG_KEYS = {
-  listen: 'single',
+  network: 'single',
+  'key-file': 'single',
+  listen: 'list',
   connect: 'list',
   'storage-policy': 'single',
   allow: 'list',
@@ -29,12 +43,24 @@ export const CONFIG_KEYS = {
   'confirm-delay': 'single',
   'confirm-interval': 'single',
   debuglevel: 'single',
+  'log-file': 'single',
+  'backup-file': 'single',
+  'backup-debounce': 'single',
+  'height-cmd': 'single',
+  'height-interval': 'single',
+  'channels-cmd': 'single',
+  'channels-interval': 'single',
+  'cmd-timeout': 'single',
+  'metrics-listen': 'single',
 } as const satisfies Record<string, 'single' | 'list'>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 export type ConfigValues = Partial<Record<ConfigKey, string[]>>;
 
-/** Parse the text of a config file. `source` names the file in errors. */
+/**
+ * Parse the text of a config file. `source` names the file in errors. A line the file cannot
+ * mean (an unknown key, a single setting given twice) is exit 2, like an unknown flag.
+ */
 export function parseConfig(text: string, source = 'lnps.conf'): ConfigValues {
   const out: ConfigValues = {};
   const lines = text.split(/\r?\n/);
@@ -42,7 +68,7 @@ export function parseConfig(text: string, source = 'lnps.conf'): ConfigValues {
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     if (line.startsWith('[')) {
-      if (!line.endsWith(']')) throw new InputError(`${source} line ${i + 1}: unclosed section header`, 'bad_config');
+      if (!line.endsWith(']')) throw new UsageError(`${source} line ${i + 1}: unclosed section header`);
       continue;
     }
     const eq = line.indexOf('=');
@@ -50,15 +76,12 @@ export function parseConfig(text: string, source = 'lnps.conf'): ConfigValues {
     const key = (eq < 0 ? line : line.slice(0, eq)).trim().toLowerCase();
     const value = eq < 0 ? 'true' : line.slice(eq + 1).trim();
     if (!(key in CONFIG_KEYS)) {
-      throw new InputError(
-        `${source} line ${i + 1}: unknown setting ${JSON.stringify(key)}; known settings: ${Object.keys(CONFIG_KEYS).join(', ')}`,
-        'bad_config',
-      );
+      throw new UsageError(`${source} line ${i + 1}: unknown setting ${JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key)} (see lnps.conf.sample for every setting)`);
     }
     const k = key as ConfigKey;
     const list = (out[k] ??= []);
     if (CONFIG_KEYS[k] === 'single' && list.length > 0)
-      throw new InputError(`${source} line ${i + 1}: ${key} is set twice`, 'bad_config');
+      throw new UsageError(`${source} line ${i + 1}: ${key} is set twice`);
     list.push(value);
   }
   return out;
@@ -129,14 +152,3 @@ export function parseHostPort(value: string, name: string, defaultPort?: number)
     throw new InputError(`${name}: port must be 0 to 65535, got ${JSON.stringify(portText)}`, 'bad_address');
   return { host, port: Number(portText) };
 }
-
-/** Parse `PUBKEY@HOST:PORT` (port defaults to 9735). */
-export function parsePeerAddress(s: string): { pubkey: Uint8Array; host: string; port: number } {
-  const at = s.indexOf('@');
-  if (at < 0) throw new UsageError(`expected PUBKEY@HOST:PORT, got ${JSON.stringify(s.length > 120 ? s.slice(0, 120) + '…' : s)}`);
-  const pubkey = parsePubkey(s.slice(0, at), 'peer public key');
-  const { host, port } = parseHostPort(s.slice(at + 1), 'peer address', 9735);
-  if (port === 0) throw new UsageError('peer address: port 0 is not a port to dial');
-  return { pubkey, host, port };
-}
-

@@ -93,9 +93,19 @@ export function capLine(line: string): string {
 export class Logger {
   constructor(
     private readonly sink: Sink,
-    private readonly levels: LogLevels = { base: 'info', subsystems: {} },
+    private levels: LogLevels = { base: 'info', subsystems: {} },
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** The levels in force (a copy). */
+  getLevels(): LogLevels {
+    return { base: this.levels.base, subsystems: { ...this.levels.subsystems } };
+  }
+
+  /** Change levels at run time (`lnps debuglevel`, SIGHUP). */
+  setLevels(levels: LogLevels): void {
+    this.levels = { base: levels.base, subsystems: { ...levels.subsystems } };
+  }
 
   enabled(sub: string, level: Level): boolean {
     const min = this.levels.subsystems[sub] ?? this.levels.base;

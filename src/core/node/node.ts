@@ -114,7 +114,7 @@ export interface PeerInfo {
 
 export class LnpsNode {
   private readonly peers = new Map<string, Peer>();
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly log: SubLogger;
   private readonly srvr: SubLogger;
@@ -167,7 +167,7 @@ export class LnpsNode {
   /** Start listening; resolves with the bound address (port 0 picks a free one). */
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     const server = createServer({ noDelay: true }, (socket) => void this.onInbound(socket));
-    this.server = server;
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         reject(new InputError(`cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message)}`, 'listen_failed'));
@@ -454,9 +454,7 @@ export class LnpsNode {
     for (const k of this.kept.values()) clearTimeout(k.timer);
     for (const t of this.confirmTimers.values()) clearTimeout(t);
     this.confirmTimers.clear();
-    const closing = this.server
-      ? new Promise<void>((resolve) => this.server!.close(() => resolve()))
-      : Promise.resolve();
+    const closing = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.pendingSockets) s.destroy();
     const peers = [...this.peers.values()];
     for (const p of peers) p.close('node shutting down');

@@ -18,22 +18,24 @@ import { bindNodeKey, recordedNotice } from '../service/create.js';
 import { wireCodec } from './codec.js';
 import { Consumer, OwnBackupFile } from './consumer.js';
 import { checkSocketPath, connectControl, listenControl, type ControlServer } from './control.js';
-import type { Logger } from './log.js';
+import { parseDebugLevel, type Logger } from './log.js';
 import { DEFAULT_CONFIRM, LnpsNode, type ConfirmSettings, type NodeTimeouts, type PeerInfo, type Transport } from './node.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
 import { backupParams, backupSummary, listBackups, newBackup, nextSeq } from './backup.js';
 import { StripeStore } from './stripe-store.js';
 import { backupStatus } from './status.js';
 import { makeKeeper, moveCheckInterval, stripedSummary, stripeParam } from './stripe-serve.js';
-import { parsePeerAddress } from './config.js';
+import { parsePeerAddress } from './peeraddr.js';
 import type { MessageConn } from './types.js';
+import { changedSettings, nodeSettings, RELOADABLE, settingsReport, shareableUris, type RawSettings } from './settings.js';
+import { VERSION } from '../version.js';
 import { join } from 'node:path';
 
 export interface ServeConfig {
   paths: NodePaths;
   secret: Uint8Array;
-  /** Where to listen for peers; null to only dial out. */
-  listen: { host: string; port: number } | null;
+  /** Where to listen for peers (several listeners allowed); empty to only dial out. */
+  listen: { host: string; port: number }[];
   provideStorage: boolean;
   provider: ProviderSettings;
   timeouts: NodeTimeouts;
@@ -49,6 +51,8 @@ export interface ServeConfig {
   /** Read-back of our blob by reconnecting (default DEFAULT_CONFIRM). */
   confirm?: ConfirmSettings | undefined;
   log: Logger;
+  /** The settings as resolved from flags, lnps.conf and defaults: getinfo reports them, SIGHUP diffs against them. */
+  raw?: RawSettings;
 }
 
 /** Default time a shard holder may stay away before its shard moves: a day. */
@@ -78,12 +82,20 @@ export function bolt8Transport(secret: Uint8Array): Transport {
 export interface RunningNode {
   node: LnpsNode;
   pubkey: string;
-  /** The bound p2p address, when listening. */
+  /** The first bound p2p address, when listening. */
   address: { host: string; port: number } | null;
+  /** Every bound p2p address. */
+  addresses: { host: string; port: number }[];
   /** Resolves when the node has stopped (after stop()). */
   stopped: Promise<void>;
   /** Stop accepting, close peers, flush pending blobs, close the database. Idempotent. */
   stop(reason: string): Promise<void>;
+  /**
+   * Apply newly read settings (SIGHUP): log level, storage policy, allowlist, quotas and
+   * cooldown change at once, connections stay up; other changes are logged as waiting for a
+   * restart. Invalid settings are logged and change nothing.
+   */
+  reload(next: RawSettings): void;
 }
 
 export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
@@ -148,6 +160,9 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     plainSeq: () => own.load()?.seq,
   });
 
+  const startedAt = Date.now();
+  let current = cfg.raw;
+  let addresses: { host: string; port: number }[] = [];
   const ctx: OpContext = {
     store,
     paths,
@@ -155,6 +170,16 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     provider,
     now: Date.now,
     nodePubkey: () => pubkey,
+    info: () => ({
+      version: VERSION,
+      uris: shareableUris(pubkey, addresses),
+      connected_peers: node.listPeers().filter((p) => p.state === 'active').length,
+      started_at: Math.floor(startedAt / 1000),
+      uptime_s: Math.floor((Date.now() - startedAt) / 1000),
+      pid: process.pid,
+      log_levels: log.getLevels(),
+      ...(current ? { settings: effectiveReport(current, paths) } : {}),
+    }),
   };
 
   let retentionTimer: NodeJS.Timeout | undefined;
@@ -163,13 +188,18 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   const runRetention = async (): Promise<void> => {
     const h = await store.height();
     if (h === undefined) {
-      retention.debug('no block height known yet (`lnps setheight H`): retention waits');
+      retention.debug('no block height known yet (`lnps setheight H` or --height-cmd): retention waits');
       return;
     }
-    const pruned: string[] = [];
-    const r = await OPS.prunepeerbackup!.run(ctx, { height: h.height }, { row: (row) => void pruned.push(String(row.peer)) });
-    for (const p of pruned) retention.info(`pruned the blob of ${p} (retention over at height ${h.height})`);
-    retention.debug(`retention at height ${h.height}: ${pruned.length} pruned, ${String(r.kept)} kept`);
+    let pruned = 0;
+    const r = await OPS.prunepeerbackup!.run(ctx, { height: h.height }, {
+      row: (row) => {
+        pruned++;
+        retention.debug(`pruned the blob of ${String(row.peer)} (retention over at height ${h.height})`);
+      },
+    });
+    // One line per run at INF; the per-peer lines above are DBG, so a large prune cannot flood the log.
+    retention.info(`retention at height ${h.height}: ${pruned} pruned, ${String(r.kept)} kept`);
   };
   const scheduleRetention = () => {
     if (retentionRunning) return;
@@ -237,6 +267,24 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       }
       case 'ping':
         return { pubkey, pid: process.pid };
+      case 'stop': {
+        // Answer first, then stop: the client waits for the pid, socket and pid file to go.
+        setImmediate(() => void stop('stop requested over the control socket'));
+        return { stopping: true, pid: process.pid };
+      }
+      case 'debuglevel': {
+        const level = params.level;
+        const sub = params.subsystem;
+        if (typeof level !== 'string') throw new UsageError('give a level: trace, debug, info, warn, error, critical, off');
+        if (sub !== undefined && sub !== null && typeof sub !== 'string') throw new UsageError('subsystem must be a string');
+        const parsed = parseDebugLevel(typeof sub === 'string' ? `${sub}=${level}` : level);
+        const levels = log.getLevels();
+        if (typeof sub === 'string') Object.assign(levels.subsystems, parsed.subsystems);
+        else levels.base = parsed.base;
+        log.setLevels(levels);
+        srvr.info(`log level ${typeof sub === 'string' ? sub.toUpperCase() + ' ' : ''}set to ${level.toLowerCase()} (lnps debuglevel)`);
+        return { log_levels: log.getLevels() };
+      }
       default:
         throw new UsageError(`unknown control method ${JSON.stringify(method)}`);
     }
@@ -276,7 +324,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
 
   try {
     control = await listenControl(paths.socketPath, handler);
-    if (cfg.listen) address = await node.listen(cfg.listen.host, cfg.listen.port);
+    for (const l of cfg.listen) addresses.push(await node.listen(l.host, l.port));
+    address = addresses[0] ?? null;
   } catch (e) {
     await stop('start-up failed');
     throw e;
@@ -287,8 +336,46 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   keeper.start(moveCheckInterval(cfg.shardMoveAfterMs ?? DEFAULT_SHARD_MOVE_AFTER_MS));
   retentionTimer = setInterval(scheduleRetention, cfg.retentionIntervalMs);
   retentionTimer.unref?.();
+  if ((await store.height()) === undefined)
+    retention.warn('retention: waiting for height: no block height is known, so no blob is pruned until one is (--height-cmd, or `lnps setheight H`)');
   scheduleRetention();
-  return { node, pubkey, address, stopped, stop };
+
+  const reload = (next: RawSettings): void => {
+    let typed;
+    try {
+      typed = nodeSettings(next);
+    } catch (e) {
+      srvr.error(`reload: settings not applied, the node keeps its current ones: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    const before = current ?? next;
+    const changed = current ? changedSettings(current, next) : [];
+    if (changed.length === 0) srvr.info('reload: lnps.conf read again, nothing changed');
+    const show = (v: string[]) => (v.length === 0 ? '(unset)' : v.join(', '));
+    const applied = { ...before, values: { ...before.values }, sources: { ...before.sources } };
+    for (const k of changed) {
+      if (RELOADABLE.has(k)) {
+        srvr.info(`reload: ${k} changed from ${show(before.values[k])} to ${show(next.values[k])}`);
+        applied.values[k] = next.values[k];
+        applied.sources[k] = next.sources[k];
+      } else srvr.warn(`reload: ${k} changed from ${show(before.values[k])} to ${show(next.values[k])}; it takes effect on the next start`);
+    }
+    // Connections stay up: the provider reads its settings on each message.
+    provider.settings = typed.provider;
+    ctx.settings = typed.provider;
+    if (changed.includes('debuglevel')) log.setLevels(typed.levels);
+    current = applied;
+  };
+
+  return { node, pubkey, address, addresses, stopped, stop, reload };
+}
+
+/** getinfo's settings: the key file and network as the node uses them (paths resolved). */
+function effectiveReport(raw: RawSettings, paths: NodePaths) {
+  const r = settingsReport(raw);
+  r['key-file'] = { value: paths.keyPath, source: raw.sources['key-file'] };
+  r.network = { value: paths.network, source: raw.sources.network };
+  return r;
 }
 
 /**

@@ -43,7 +43,8 @@ export class Provider {
 
   constructor(
     readonly store: LnpsStore,
-    readonly settings: ProviderSettings,
+    /** Replaced whole on SIGHUP; each check reads the settings in force at that moment. */
+    public settings: ProviderSettings,
     opts: ProviderOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;

@@ -24,6 +24,8 @@ export interface OpContext {
   now(): number;
   /** The node public key as hex; throws StoreError when the key file is missing or unsafe. */
   nodePubkey(): string;
+  /** getinfo's extra fields from whoever opened the store: version, settings and their sources, uptime. */
+  info?: (() => Record<string, unknown>) | undefined;
 }
 
 export interface RowSink {
@@ -124,8 +126,11 @@ export async function getinfo(ctx: OpContext, _params: unknown): Promise<Record<
     channels_known: t.channels,
     open_channels: t.open_channels,
     best_height: h?.height ?? null,
+    // Retention prunes only against a known height; until one is known it waits, and says so.
+    retention: h === undefined ? 'waiting for height' : `at height ${h.height}`,
     storage_policy: ctx.settings.policy,
     node_running: ctx.provider !== undefined,
+    ...ctx.info?.(),
   };
 }
 
