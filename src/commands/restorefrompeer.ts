@@ -39,7 +39,7 @@ export function register(program: Command): void {
         '--graph FILE (lncli describegraph, or Core Lightning listchannels/listnodes JSON; repeat it for two files) adds every node sharing a channel with ours, after the peers given. ' +
         'Progress goes to stderr, one line per peer; the JSON lists every peer tried. Exit 1 when no peer returned a valid backup.',
     )
-    .argument('[peers...]', 'PUBKEY@HOST:PORT of each peer (port default 9737, lnps's own); tried first')
+    .argument('[peers...]', 'PUBKEY@HOST:PORT of each peer (port default 9737, the lnps port); tried first')
     .requiredOption('--out <file>', 'where to write the restored backup (mode 0600; written whole, then renamed into place)')
     .option('--force', FORCE_HELP)
     .option('--timeout <duration>', 'how long to wait for each peer at each step (default 15s)')
