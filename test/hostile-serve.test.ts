@@ -22,7 +22,7 @@ test('a fatal error in serve writes the pending (debounced) blob before the proc
   assert.equal(await a.exited, 70);
   assert.ok(a.lines.some((l) => /\[CRT\] SRVR: fatal error: injected fault; writing pending blobs and stopping/.test(l)), a.lines.join('\n'));
   assert.ok(a.lines.some((l) => /Flushed 1 pending blob/.test(l)), a.lines.join('\n'));
-  assert.ok(a.lines.some((l) => /^STDERR lnps: internal error: injected fault$/.test(l)), a.lines.join('\n'));
+  assert.ok(a.lines.some((l) => /^lnps: internal error: injected fault$/.test(l)), a.lines.join('\n'));
   const g = await cliJson(['getpeerstorage', p.pubkey, ...d(A.dir)]);
   assert.equal(g.blob, '0202');
   // The pid file and socket are gone: a new node starts at once.
