@@ -34,7 +34,8 @@ test('SIGHUP: lnps.conf read again, the storage policy changes and the connectio
     await a.waitFor(/\[INF\] SRVR: reload: storage-policy changed from channel-peers to any$/);
     await a.waitFor(/\[INF\] SRVR: reload: debuglevel changed from info to debug$/);
 
-    // The same connection, now allowed.
+    // The same connection, now allowed (once the 1 s refusal memory of that peer has passed).
+    await sleep(1100);
     const second = Uint8Array.of(4, 5, 6, 7);
     await p.send({ type: 7, name: 'peer_storage', blob: second });
     await p.sync();
@@ -247,5 +248,4 @@ test('every setting is in lnps.conf.sample, commented out, and the sample itself
   const values = parseConfig(uncommented, 'lnps.conf.sample');
   assert.deepEqual(Object.keys(values).sort(), Object.keys(CONFIG_KEYS).sort());
   void NET;
-  void sleep;
 });
