@@ -13,7 +13,7 @@ type Commander = typeof import('commander');
 /**
  * The global options. They are accepted before the command (`lnps --datadir D getinfo`) and
  * after it (`lnps getinfo --datadir D`): each command gets its own copy, unless it declares an
- * option of the same name for itself (as `verify-blob --format cln` does). No defaults here:
+ * option of the same name for itself (as verify-blob does for `--format`, to point the old `--format cln` at `--blob-format`). No defaults here:
  * `globals()` applies them, so a value given before the command is not masked by a default.
  */
 function globalOptions({ Option }: Commander): Option[] {

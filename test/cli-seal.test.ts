@@ -183,7 +183,7 @@ test('operator errors: bad hex, bad flags, missing or loose key file', () => {
   assert.equal(run(['seal']).status, 2);
   const hsm = run(['verify-blob', '00', '--hsm-secret', 'x']);
   assert.equal(hsm.status, 2);
-  assert.match(hsm.stderr, /--hsm-secret is for another implementation's blobs: add --format/);
+  assert.match(hsm.stderr, /--hsm-secret is for another implementation's blobs: add --blob-format cln/);
 
   const loose = join(dir, 'loose.key');
   writeFileSync(loose, OTHER_HEX + '\n', { mode: 0o600 });
@@ -228,9 +228,9 @@ test('--message: seal gives a peer_storage message that decode reads and verify-
   assert.match(ping.stderr, /not peer_storage \(7\) or peer_storage_retrieval \(9\)/);
 });
 
-test('verify-blob --format other than lnps never reads the node key', () => {
+test('verify-blob --blob-format other than lnps never reads the node key', () => {
   const empty = join(dir, 'empty-node');
-  const r = spawnSync(process.execPath, [BIN, 'verify-blob', '--format', 'ldk', '01' + '00'.repeat(100), '--datadir', empty], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'verify-blob', '--blob-format', 'ldk', '01' + '00'.repeat(100), '--datadir', empty], { encoding: 'utf8' });
   seen.push(r.stdout, r.stderr);
   assert.notEqual(r.status, 0);
   assert.doesNotMatch(r.stderr, /no key file/);

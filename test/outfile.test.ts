@@ -127,10 +127,10 @@ test('restorefrompeer --out: an existing file is refused before any peer is aske
   assert.equal(readFileSync(out, 'utf8'), 'keep me');
 });
 
-test('verify-blob --format cln --out: the same refusal before any secret is read', () => {
+test('verify-blob --blob-format cln --out: the same refusal before any secret is read', () => {
   const out = join(work, 'cln.out');
   writeFileSync(out, 'keep me');
-  const r = run('verify-blob', '--format', 'cln', '--hsm-secret', join(work, 'no-such-secret'), '--file', join(work, 'blob.bin'), '--out', out);
+  const r = run('verify-blob', '--blob-format', 'cln', '--hsm-secret', join(work, 'no-such-secret'), '--file', join(work, 'blob.bin'), '--out', out);
   assert.equal(r.status, 3);
   assert.equal(r.stderr, refusal(out));
 });

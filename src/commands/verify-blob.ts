@@ -1,34 +1,34 @@
 // lnps verify-blob: is this blob ours, intact, and which backup is it? Operators run it on what a
 // peer returned, so every answer is exact and every failure has one plain reason.
 import { createHash } from 'node:crypto';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DecodeError, InputError, UsageError } from '../core/errors.js';
 import { parseShardHeader } from '../core/backup/shard.js';
-import { printJson } from '../output.js';
 import { FORCE_HELP, action, checkOutputFree, examples, globals, inputBytes, writeOutputFile } from './_common.js';
+import { addWalletSecretOptions, givenSecretFlags, refuseRemovedSecretFlags } from './_secrets.js';
 
 /** Blob formats verify-blob reads; all but lnps are other implementations' (see verify-blob-foreign). */
 export const BLOB_FORMATS = ['lnps', 'cln', 'ldk', 'lnd', 'kmp', 'auto'] as const;
 export type BlobFormat = (typeof BLOB_FORMATS)[number];
 
-/** Options of the foreign formats: secrets for another implementation's blobs. */
-const FOREIGN_OPTIONS = ['hsmSecret', 'passphraseFile', 'ldkSeed', 'kmpNodeKey', 'kmpSeed', 'lndCoin', 'lndSeed', 'lndRootKey'] as const;
-
-export interface VerifyBlobOptions {
+export interface VerifyBlobOptions extends Record<string, unknown> {
   file?: string;
   base64?: string;
   message?: boolean;
   out?: string;
   force?: boolean;
-  format: BlobFormat;
-  hsmSecret?: string;
-  passphraseFile?: string;
-  ldkSeed?: string;
-  kmpNodeKey?: string;
-  kmpSeed?: string;
-  lndCoin?: string;
-  lndSeed?: string;
-  lndRootKey?: string;
+  sealed?: boolean;
+  blobFormat: BlobFormat;
+}
+
+/**
+ * verify-blob's own --format: the output format, as everywhere. It is declared here only to
+ * answer the old meaning (`--format cln`, the blob's kind) with the flag that now carries it.
+ */
+function outputFormat(v: string): string {
+  if (v === 'json' || v === 'table') return v;
+  if ((BLOB_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--format is the output format (json|table); the blob's kind is --blob-format ${v}`);
+  throw new InvalidArgumentError('Allowed choices are json, table.');
 }
 
 /** Plain words for each reason `open` can give. */
@@ -42,11 +42,11 @@ export const REASON_TEXT: Record<string, string> = {
 };
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('verify-blob')
     .description(
       'Check a sealed blob (ours, intact, which seq) with the node key, e.g. what a peer returned in peer_storage_retrieval. ' +
-        'Always prints JSON; exit 0 when valid, 1 when not.',
+        'Exit 0 when valid, 1 when not. Other implementations\' blobs with --blob-format and the wallet secret from a file, stdin or a prompt.',
     )
     .argument('[hex]', "the blob as hex, or '-' to read hex from standard input")
     .option('--file <file>', 'read the blob (raw bytes) from a file')
@@ -54,15 +54,11 @@ export function register(program: Command): void {
     .option('--message', 'the input is a whole peer_storage or peer_storage_retrieval message; check its blob')
     .option('--out <file>', 'write the plaintext of a valid blob to this file (mode 0600)')
     .option('--force', FORCE_HELP)
-    .addOption(new Option('--format <fmt>', "the blob's format: lnps, or another implementation's").choices([...BLOB_FORMATS]).default('lnps'))
-    .option('--hsm-secret <file>', 'cln: the hsm_secret file')
-    .option('--passphrase-file <file>', 'cln: file holding the hsm_secret passphrase')
-    .option('--ldk-seed <hex>', 'ldk: the 32-byte KeysManager seed')
-    .option('--kmp-node-key <hex>', 'kmp: the node private key')
-    .option('--kmp-seed <hex>', 'kmp: the BIP39 seed (with --network)')
-    .option('--lnd-coin <n>', 'lnd: the coin type of the key path')
-    .option('--lnd-seed <hex>', 'lnd: the aezeed entropy')
-    .option('--lnd-root-key <xprv>', 'lnd: the BIP32 root key')
+    .option('--sealed', 'lnd: --out writes the sealed backup without its padding (a channel.backup file) instead of the plaintext')
+    .addOption(new Option('--blob-format <kind>', "the blob's kind: lnps, another implementation's, or auto").choices([...BLOB_FORMATS]).default('lnps'))
+    .addOption(new Option('--format <fmt>', 'output format (default json)').argParser(outputFormat));
+  addWalletSecretOptions(cmd);
+  cmd
     .addHelpText(
       'after',
       examples(
@@ -70,14 +66,11 @@ export function register(program: Command): void {
         'lnps verify-blob --file returned.bin --out backup.bin',
         'lnps verify-blob --message --file retrieval.bin',
         'lnps seal backup.bin | lnps verify-blob -',
+        'lnps verify-blob --blob-format ldk --ldk-seed-file keys_seed --file blob.bin',
+        'lnps verify-blob --blob-format kmp --kmp-seed-file - --file blob.bin   # type the 12 words, not echoed',
       ),
     )
-    .action(
-      action(async (hex: string | undefined, opts: VerifyBlobOptions, cmd: Command) => {
-        const result = await verifyBlob(hex, opts, cmd);
-        printJson(result);
-      }),
-    );
+    .action(action(async (hex: string | undefined, opts: VerifyBlobOptions, c: Command) => verifyBlob(hex, opts, c)));
 }
 
 async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd: Command): Promise<Record<string, unknown>> {
@@ -85,15 +78,14 @@ async function verifyBlob(hex: string | undefined, opts: VerifyBlobOptions, cmd:
   let blob = await inputBytes(hex, opts, opts.message ? 'message' : 'blob');
   if (opts.message) blob = await blobFromMessage(blob);
 
-  if (opts.format !== 'lnps') return verifyForeignFormat(blob, opts, cmd);
+  refuseRemovedSecretFlags(opts);
+  if (opts.blobFormat !== 'lnps') return verifyForeignFormat(blob, opts, cmd, hex === '-');
 
-  const given = FOREIGN_OPTIONS.filter((k) => opts[k] !== undefined);
-  if (given.length > 0) {
-    const flag = '--' + given[0]!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-    throw new UsageError(`${flag} is for another implementation's blobs: add --format cln|ldk|lnd|kmp|auto`);
-  }
+  const given = givenSecretFlags(opts);
+  if (given.length > 0) throw new UsageError(`${given[0]!.flag} is for another implementation's blobs: add --blob-format ${given[0]!.format} (or auto)`);
+  if (opts.sealed) throw new UsageError('--sealed is for lnd blobs: add --blob-format lnd');
 
-  // Loaded here, not at the top, so `--format cln` never reads our node key.
+  // Loaded here, not at the top, so `--blob-format cln` never reads our node key.
   const [{ withSealKey }, { open }] = await Promise.all([import('./_sealkey.js'), import('../core/backup/seal.js')]);
   const g = globals(cmd);
   const r = withSealKey(g, (key) => open(blob, key));
@@ -158,16 +150,16 @@ async function blobFromMessage(bytes: Uint8Array): Promise<Uint8Array> {
  * Other implementations' blobs live in verify-blob-foreign.ts (issue 8). The specifier is a
  * variable so the build does not require that file; without it, a plain error.
  */
-async function verifyForeignFormat(blob: Uint8Array, opts: VerifyBlobOptions, cmd: Command): Promise<Record<string, unknown>> {
+async function verifyForeignFormat(blob: Uint8Array, opts: VerifyBlobOptions, cmd: Command, blobOnStdin: boolean): Promise<Record<string, unknown>> {
   const specifier = './verify-blob-foreign.js';
-  let mod: { verifyForeign(blob: Uint8Array, opts: VerifyBlobOptions, cmd: Command): Promise<Record<string, unknown>> };
+  let mod: { verifyForeign(blob: Uint8Array, opts: VerifyBlobOptions, cmd: Command, blobOnStdin: boolean): Promise<Record<string, unknown>> };
   try {
     mod = await import(specifier);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('verify-blob-foreign'))
-      throw new InputError(`--format ${opts.format} is not available in this build of lnps: only lnps blobs (--format lnps) can be checked`, 'unsupported_format');
+      throw new InputError(`--blob-format ${opts.blobFormat} is not available in this build of lnps: only lnps blobs (--blob-format lnps) can be checked`, 'unsupported_format');
     throw e;
   }
-  return await mod.verifyForeign(blob, opts, cmd);
+  return await mod.verifyForeign(blob, opts, cmd, blobOnStdin);
 }

@@ -4,7 +4,7 @@
 import { HDKey } from '@scure/bip32';
 import { getPublicKey } from '@noble/secp256k1';
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { abytes } from '../../bytes.js';
 import { ForeignSecretError } from './types.js';
 
@@ -107,24 +107,91 @@ export function bip32PrivateKey(seed: Uint8Array, path: string): Uint8Array {
   return out;
 }
 
-const XPRV_VERSIONS = {
-  mainnet: { private: 0x0488ade4, public: 0x0488b21e },
-  testnet: { private: 0x04358394, public: 0x043587cf },
-};
+const XPRV_PRIVATE = { mainnet: 0x0488ade4, testnet: 0x04358394 };
+const XPUB_PUBLIC = [0x0488b21e, 0x043587cf];
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const B58_INDEX: Int16Array = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < B58.length; i++) t[B58.charCodeAt(i)] = i;
+  return t;
+})();
 
-/** Parse an extended root private key (xprv or tprv, depth 0). */
-export function parseRootXprv(xprv: string): ExtendedPrivateKey {
-  const t = xprv.trim();
-  const versions = t.startsWith('tprv') ? XPRV_VERSIONS.testnet : XPRV_VERSIONS.mainnet;
-  let node: HDKey;
-  try {
-    node = HDKey.fromExtendedKey(t, versions);
-  } catch (e) {
-    throw new ForeignSecretError(`the root key is not a valid xprv/tprv: ${(e as Error).message}`);
+/**
+ * Base58 text (as ASCII bytes) to bytes, without ever making a string of it: the text is a
+ * secret. Returns null on any character outside the alphabet; which one is never said.
+ * Bound: at most 200 characters (an extended key is 111), so the O(n²) loop stays small.
+ */
+function base58Decode(text: Uint8Array): Uint8Array | null {
+  if (text.length === 0 || text.length > 200) return null;
+  const out = new Uint8Array(text.length); // base58 never needs more bytes than characters
+  let len = 0;
+  let zeros = 0;
+  while (zeros < text.length && text[zeros] === 0x31) zeros++; // leading '1's are zero bytes
+  for (const ch of text) {
+    const v = ch < 128 ? B58_INDEX[ch]! : -1;
+    if (v < 0) {
+      out.fill(0);
+      return null;
+    }
+    let carry = v;
+    for (let i = 0; i < len; i++) {
+      carry += out[i]! * 58;
+      out[i] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      out[len++] = carry & 0xff;
+      carry >>= 8;
+    }
   }
-  if (!node.privateKey || !node.chainCode) throw new ForeignSecretError('the root key is an extended public key; an extended private key (xprv/tprv) is needed');
-  if (node.depth !== 0) throw new ForeignSecretError(`the root key has depth ${node.depth}; give the wallet's root (depth 0) key`);
-  const out = { key: Uint8Array.from(node.privateKey), chainCode: Uint8Array.from(node.chainCode), legacyShort: false };
-  node.wipePrivateData();
-  return out;
+  const result = new Uint8Array(zeros + len);
+  for (let i = 0; i < len; i++) result[zeros + i] = out[len - 1 - i]!;
+  out.fill(0);
+  return result;
+}
+
+/**
+ * Parse an extended root private key (xprv or tprv, depth 0) given as the bytes of its text,
+ * surrounding whitespace allowed. Errors say what is wrong in general words and never quote
+ * a character of the key.
+ */
+export function parseRootXprvBytes(text: Uint8Array): ExtendedPrivateKey {
+  let a = 0;
+  let b = text.length;
+  const ws = (x: number): boolean => x === 0x20 || x === 0x09 || x === 0x0a || x === 0x0d;
+  while (a < b && ws(text[a]!)) a++;
+  while (b > a && ws(text[b - 1]!)) b--;
+  const raw = base58Decode(text.subarray(a, b));
+  if (raw === null) throw new ForeignSecretError('the root key is not a valid xprv/tprv: it has characters outside base58');
+  try {
+    if (raw.length !== 82) throw new ForeignSecretError(`the root key is not a valid xprv/tprv: it decodes to ${raw.length} bytes, not 82`);
+    const body = raw.subarray(0, 78);
+    const check = sha256(sha256(body));
+    const ok = check[0] === raw[78] && check[1] === raw[79] && check[2] === raw[80] && check[3] === raw[81];
+    if (!ok) throw new ForeignSecretError('the root key is not a valid xprv/tprv: its checksum does not match (a mistyped character?)');
+    const version = new DataView(body.buffer, body.byteOffset, 78).getUint32(0, false);
+    if (XPUB_PUBLIC.includes(version)) throw new ForeignSecretError('the root key is an extended public key; an extended private key (xprv/tprv) is needed');
+    if (version !== XPRV_PRIVATE.mainnet && version !== XPRV_PRIVATE.testnet) throw new ForeignSecretError('the root key is not an xprv or tprv (unknown version bytes)');
+    if (body[4] !== 0) throw new ForeignSecretError(`the root key has depth ${body[4]}; give the wallet's root (depth 0) key`);
+    if (body[45] !== 0) throw new ForeignSecretError('the root key is not a valid xprv/tprv: its key data does not start with 0x00');
+    const key = body.slice(46, 78);
+    const k = bytesToBig(key);
+    if (k === 0n || k >= N) {
+      key.fill(0);
+      throw new ForeignSecretError('the root key is not a valid xprv/tprv: its private key is out of range');
+    }
+    return { key, chainCode: body.slice(13, 45), legacyShort: false };
+  } finally {
+    raw.fill(0);
+  }
+}
+
+/** Parse an extended root private key (xprv or tprv, depth 0) from its text. */
+export function parseRootXprv(xprv: string): ExtendedPrivateKey {
+  const bytes = new TextEncoder().encode(xprv);
+  try {
+    return parseRootXprvBytes(bytes);
+  } finally {
+    bytes.fill(0);
+  }
 }

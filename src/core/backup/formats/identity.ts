@@ -15,7 +15,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { getPublicKey, utils as secpUtils } from '@noble/secp256k1';
 import { abytes } from '../../bytes.js';
-import { bip32PrivateKey, masterFromSeed, parseRootXprv, type ExtendedPrivateKey } from './bip32.js';
+import { bip32PrivateKey, masterFromSeed, type ExtendedPrivateKey } from './bip32.js';
 import { clnRootFromHsmSecret, clnScbKey } from './kdf.js';
 import { kmpNodeKeyFromSeed } from './kmp.js';
 import { ldkPeerStorageKey } from './ldk.js';
@@ -133,7 +133,11 @@ export async function foreignIdentity(format: ForeignFormat, secrets: ForeignSec
     case 'lnd': {
       const s = secrets.lnd;
       if (!s) throw new TypeError('no secrets given for format lnd');
-      const root = 'entropy' in s ? masterFromSeed(abytes(s.entropy, 16, 'aezeed entropy')) : parseRootXprv(s.rootKey);
+      // A copy of the parsed root, so the wipe below leaves the caller's secrets to the caller.
+      const root: ExtendedPrivateKey =
+        'entropy' in s
+          ? masterFromSeed(abytes(s.entropy, 16, 'aezeed entropy'))
+          : { key: Uint8Array.from(s.root.key), chainCode: Uint8Array.from(s.root.chainCode), legacyShort: false };
       try {
         return identity('lnd', lndNodeKeyFromRoot(root, s.coin), lndKeyFromRoot(root, s.coin));
       } finally {

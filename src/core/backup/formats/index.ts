@@ -4,7 +4,8 @@ import { clnRootFromHsmSecret, clnScbKey, type Argon2Params } from './kdf.js';
 import { openClnBlob } from './cln.js';
 import { ldkPeerStorageKey, openLdkBlob } from './ldk.js';
 import { kmpNodeKeyFromSeed, openKmpBlob, type KmpNetwork } from './kmp.js';
-import { lndKeyFromEntropy, lndKeyFromXprv, openLndBlob } from './lnd.js';
+import { lndKeyFromEntropy, lndKeyFromRoot, openLndBlob } from './lnd.js';
+import type { ExtendedPrivateKey } from './bip32.js';
 import { ForeignSecretError, invalid, type ForeignFormat, type ForeignOpenResult } from './types.js';
 
 export * from './types.js';
@@ -12,15 +13,16 @@ export { hsmSecretKind, hsmSecretNeedsPassphrase, clnScbKey, clnMakeSecret, clnR
 export { openClnBlob, decodeStaticChanBackup } from './cln.js';
 export { openLdkBlob, ldkPeerStorageKey, decodeMonitorHolders } from './ldk.js';
 export { openKmpBlob, kmpNodeKeyFromSeed, kmpNodeKeyPath } from './kmp.js';
-export { openLndBlob, lndKeyFromEntropy, lndKeyFromXprv, lndFamilyKey } from './lnd.js';
+export { openLndBlob, lndKeyFromEntropy, lndKeyFromXprv, lndKeyFromRoot, lndFamilyKey } from './lnd.js';
 export { foreignIdentity, clnNodeKey, ldkNodeKey, ldkKeysManagerSeed, lndNodeKeyFromRoot, LND_NODE_KEY_FAMILY, type ForeignIdentity } from './identity.js';
+export { parseRootXprvBytes, type ExtendedPrivateKey } from './bip32.js';
 
 /** The secrets an operator may hold, one set per format. */
 export interface ForeignSecrets {
   cln?: { hsmSecret: Uint8Array; passphrase?: Uint8Array; argon?: Argon2Params };
   ldk?: { seed: Uint8Array };
   kmp?: { nodeKey: Uint8Array } | { seed: Uint8Array; network: KmpNetwork };
-  lnd?: { coin: number } & ({ entropy: Uint8Array } | { rootKey: string });
+  lnd?: { coin: number } & ({ entropy: Uint8Array } | { root: ExtendedPrivateKey });
 }
 
 /** Formats for which secrets were given, in the order `auto` tries them. */
@@ -46,7 +48,7 @@ async function deriveKey(format: ForeignFormat, s: ForeignSecrets): Promise<Uint
     }
     case 'lnd': {
       const l = s.lnd!;
-      return 'entropy' in l ? lndKeyFromEntropy(l.entropy, l.coin) : lndKeyFromXprv(l.rootKey, l.coin);
+      return 'entropy' in l ? lndKeyFromEntropy(l.entropy, l.coin) : lndKeyFromRoot(l.root, l.coin);
     }
   }
 }

@@ -2,9 +2,10 @@
 // hsmd), Argon2id at libsodium's MODERATE limits (Core Lightning's encrypted hsm_secret),
 // and BIP39 seeds.
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { argon2idAsync } from '@noble/hashes/argon2.js';
-import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
+import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { validateMnemonic } from '@scure/bip39';
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { abytes, equalBytes } from '../../bytes.js';
 import { ForeignSecretError } from './types.js';
@@ -113,15 +114,22 @@ export async function clnRootFromHsmSecret(
     case 'mnemonic_with_passphrase': {
       const bytes = file.subarray(32);
       const nul = bytes.indexOf(0);
+      const words = nul >= 0 ? bytes.subarray(0, nul) : bytes;
       let mnemonic: string;
       try {
-        mnemonic = new TextDecoder('utf-8', { fatal: true }).decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+        mnemonic = new TextDecoder('utf-8', { fatal: true }).decode(words);
       } catch {
         throw new ForeignSecretError('the hsm_secret mnemonic is not valid UTF-8');
       }
       if (!validateMnemonic(mnemonic, english)) throw new ForeignSecretError('the hsm_secret does not hold a valid BIP39 mnemonic');
-      const pass = kind === 'mnemonic_with_passphrase' ? new TextDecoder().decode(passphrase!) : '';
-      const seed = mnemonicToSeedSync(mnemonic, pass);
+      // libwally's bip39_mnemonic_to_seed, which Core Lightning calls, hashes the mnemonic and
+      // the passphrase as the raw bytes it is given: no NFKD. So do we (a passphrase with a
+      // precomposed "é" must stay precomposed).
+      const salt = new Uint8Array(8 + (kind === 'mnemonic_with_passphrase' ? passphrase!.length : 0));
+      salt.set(utf8('mnemonic'));
+      if (kind === 'mnemonic_with_passphrase') salt.set(passphrase!, 8);
+      const seed = pbkdf2(sha512, words, salt, { c: 2048, dkLen: 64 });
+      salt.fill(0);
       if (kind === 'mnemonic_with_passphrase') {
         // Core Lightning stores SHA-256 of the seed so that a wrong passphrase is detected
         // instead of silently giving another wallet.

@@ -7,7 +7,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { getPublicKey } from '@noble/secp256k1';
 import { abytes } from '../../bytes.js';
-import { HARDENED, deriveChild, masterFromSeed, parseRootXprv, type ExtendedPrivateKey } from './bip32.js';
+import { HARDENED, deriveChild, masterFromSeed, parseRootXprv, parseRootXprvBytes, type ExtendedPrivateKey } from './bip32.js';
 import { invalid, type ForeignOpenResult } from './types.js';
 
 export const LND_MIN_BLOB = 24 + 16;
@@ -53,8 +53,8 @@ export function lndKeyFromEntropy(entropy: Uint8Array, coin: number): Uint8Array
 }
 
 /** From the wallet's extended root key (xprv/tprv). */
-export function lndKeyFromXprv(xprv: string, coin: number): Uint8Array {
-  const root = parseRootXprv(xprv);
+export function lndKeyFromXprv(xprv: string | Uint8Array, coin: number): Uint8Array {
+  const root = typeof xprv === 'string' ? parseRootXprv(xprv) : parseRootXprvBytes(xprv);
   try {
     return lndKeyFromRoot(root, coin);
   } finally {

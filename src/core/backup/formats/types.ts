@@ -28,6 +28,8 @@ export interface ForeignOpenResult {
   channels?: Record<string, unknown>[];
   /** Extra facts about the content (e.g. a CLN backup's own timestamp). */
   details?: Record<string, unknown>;
+  /** lnd: the sealed bytes without the padding, as lnd writes them to channel.backup. */
+  sealed?: Uint8Array;
   /** Set when the plaintext opened but its content could not be decoded. */
   content_error?: string;
   /** The format is an unmerged draft in its implementation and may still change. */
