@@ -1,18 +1,26 @@
-// lnps restorefrompeer: fetch our backup from the peers that store it, verify, keep the newest.
-import type { Command } from 'commander';
+// lnps restorefrompeer: fetch a backup from the peers that store it, verify, keep the newest.
+// Without --as: lnps's own backup, as our node. With --as cln|ldk|lnd|kmp: another
+// implementation's backup, as that node, from its wallet secret alone.
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
 import { parseDuration } from '../core/node/config.js';
 import { parsePeerAddress } from '../core/node/peeraddr.js';
 import { toHex } from '../core/bytes.js';
 import type { ProgressEvent } from '../core/node/contact.js';
-import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile } from './_common.js';
+import type { ForeignFormat, ForeignSecrets } from '../core/backup/formats/index.js';
+import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile, type Network } from './_common.js';
+
+const AS_CHOICES = ['cln', 'ldk', 'lnd', 'kmp'] as const;
 
 interface Opts {
   out: string;
   timeout?: string;
   force?: boolean;
   graph?: string[];
+  as?: ForeignFormat;
+  [secret: string]: unknown;
 }
 
 const WARNING =
@@ -36,6 +44,8 @@ export function register(program: Command): void {
         `WARNING: ${WARNING}. ` +
         'Without --as: our own lnps backup, as our node: the plaintext of the newest valid seq, and what each peer returned (confirmed = chosen, stale, corrupt, foreign, none, unreachable); ' +
         'shards of a striped backup (`backup --stripe K-of-N`) are rebuilt from any K of them (striped: true, used_peers, each peer row its shard_index), and the walk stops once K shards of the newest version are in. ' +
+        'With --as cln|ldk|lnd|kmp and that implementation\'s secret: its backup, as that node (the node key its implementation derives from the secret), written as its own recovery reads it ' +
+        '(cln: emergency.recover; lnd: channel.backup; ldk: the channel holders, plus FILE.json; kmp: the plaintext with its version byte), with the steps to take next. ' +
         '--graph FILE (lncli describegraph, or Core Lightning listchannels/listnodes JSON; repeat it for two files) adds every node sharing a channel with ours, after the peers given. ' +
         'Progress goes to stderr, one line per peer; the JSON lists every peer tried. Exit 1 when no peer returned a valid backup.',
     )
@@ -44,11 +54,18 @@ export function register(program: Command): void {
     .option('--force', FORCE_HELP)
     .option('--timeout <duration>', 'how long to wait for each peer at each step (default 15s)')
     .option('--graph <file>', 'channel graph JSON: lncli describegraph, or Core Lightning listchannels / listnodes (repeatable)', collect)
+    .addOption(new Option('--as <implementation>', "restore another implementation's backup, as that node, from its secret").choices([...AS_CHOICES]))
+    .option('--hsm-secret <file>', 'cln: the hsm_secret file')
+    .option('--passphrase-file <file>', 'cln: file holding the hsm_secret passphrase')
+    .option('--ldk-seed-file <file>', 'ldk: file holding the KeysManager seed (32 bytes, hex) or ldk-node seed (64)')
+    .option('--lnd-seed-file <file>', 'lnd: file holding the aezeed entropy (hex)')
+    .option('--kmp-seed-file <file>', 'kmp: file holding the BIP39 seed (hex)')
     .addHelpText(
       'after',
       examples(
         'lnps restorefrompeer 02eec7…@node-a.example.org:9737 03a1b2…@peer.example.org --out channel.backup',
-        'lnps restorefrompeer --graph describegraph.json --out channel.backup',
+        'lnps restorefrompeer --as cln --hsm-secret hsm_secret --graph channels.json --graph nodes.json --out emergency.recover',
+        'lnps restorefrompeer --as lnd --lnd-seed-file entropy.hex --graph describegraph.json --out channel.backup',
       ),
     )
     .action(
@@ -67,10 +84,14 @@ export function register(program: Command): void {
         // Refuse an existing --out before asking any peer.
         const force = opts.force === true;
         checkOutputFree(opts.out, { force });
+        if (opts.as !== undefined) return restoreAs(opts.as, targets, graphFiles, timeoutMs, opts, g.network);
+        if (SECRET_KEYS.some((k) => opts[k] !== undefined)) throw new UsageError('wallet secret flags go with --as cln|ldk|lnd|kmp');
         return restoreOwn(targets, graphFiles, timeoutMs, opts, cmd);
       }),
     );
 }
+
+const SECRET_KEYS = ['hsmSecret', 'passphraseFile', 'ldkSeedFile', 'lndSeedFile', 'kmpSeedFile'];
 
 async function restoreOwn(targets: ReturnType<typeof parsePeerAddress>[], graphFiles: string[], timeoutMs: number, opts: Opts, cmd: Command): Promise<unknown> {
   const paths = nodePaths(globals(cmd));
@@ -135,4 +156,77 @@ async function restoreOwn(targets: ReturnType<typeof parsePeerAddress>[], graphF
   };
   r.chosen?.plaintext.fill(0);
   return result;
+}
+
+/** Interim: the secret for --as, from the files named by the flags. */
+function readSecrets(format: ForeignFormat, opts: Opts, network: Network): ForeignSecrets {
+  const file = (k: string, what: string): Uint8Array => {
+    const v = opts[k];
+    if (typeof v !== 'string') throw new UsageError(`--as ${format} needs ${what}`);
+    return Uint8Array.from(readFileSync(v));
+  };
+  const hexFile = (k: string, what: string): Uint8Array => {
+    const b = file(k, what);
+    const t = Buffer.from(b).toString('latin1').trim();
+    b.fill(0);
+    if (!/^([0-9a-fA-F]{2})+$/.test(t)) throw new UsageError(`${what}: expected hex`);
+    return Uint8Array.from(Buffer.from(t, 'hex'));
+  };
+  switch (format) {
+    case 'cln': {
+      const hsm = file('hsmSecret', '--hsm-secret FILE');
+      return { cln: { hsmSecret: hsm, ...(opts.passphraseFile ? { passphrase: file('passphraseFile', '--passphrase-file FILE') } : {}) } };
+    }
+    case 'ldk':
+      return { ldk: { seed: hexFile('ldkSeedFile', '--ldk-seed-file FILE') } };
+    case 'lnd':
+      return { lnd: { coin: network === 'mainnet' ? 0 : 1, entropy: hexFile('lndSeedFile', '--lnd-seed-file FILE') } };
+    case 'kmp':
+      return { kmp: { seed: hexFile('kmpSeedFile', '--kmp-seed-file FILE'), network } };
+  }
+}
+
+async function restoreAs(format: ForeignFormat, targets: ReturnType<typeof parsePeerAddress>[], graphFiles: string[], timeoutMs: number, opts: Opts, network: Network): Promise<unknown> {
+  const force = opts.force === true;
+  const secrets = readSecrets(format, opts, network);
+  const [{ runForeignRestore }] = await Promise.all([import('../core/node/restore-foreign.js')]);
+  const r = await runForeignRestore({
+    format,
+    secrets,
+    network,
+    targets,
+    graphFiles,
+    timeoutMs,
+    onStart: (nodeId) => process.stderr.write(`lnps: connecting as ${format} node ${nodeId}: ${WARNING}\n`),
+    onProgress: (e) => process.stderr.write(progressLine(e)),
+  });
+  const chosen = r.result.chosen;
+  let steps: string[] = [];
+  if (chosen) {
+    try {
+      writeOutputFile(opts.out, chosen.output.main, { force });
+      if (chosen.output.sidecar) writeOutputFile(opts.out + chosen.output.sidecar.suffix, chosen.output.sidecar.bytes, { force });
+    } finally {
+      chosen.opened.plaintext?.fill(0);
+    }
+    steps = r.steps(opts.out);
+    if (r.result.ambiguous) process.stderr.write(`lnps: warning: ${r.result.ambiguous}\n`);
+    process.stderr.write(`lnps: wrote ${opts.out}: ${chosen.output.what}. Next:\n${steps.map((s, i) => `  ${i + 1}. ${s}\n`).join('')}`);
+  } else {
+    process.exitCode = 1;
+  }
+  return {
+    restored: chosen !== undefined,
+    implementation: format,
+    node_id: r.result.node_id,
+    out: chosen ? opts.out : null,
+    ...(chosen?.output.sidecar ? { out_json: opts.out + chosen.output.sidecar.suffix } : {}),
+    what: chosen?.output.what ?? null,
+    from: chosen?.peer ?? null,
+    ...r.summary,
+    ...(r.result.ambiguous ? { ambiguous: r.result.ambiguous } : {}),
+    graph: r.graph,
+    peers: r.result.peers,
+    next_steps: steps,
+  };
 }

@@ -1,0 +1,150 @@
+// restorefrompeer --as: another implementation's backup back from its peers, from the wallet
+// secret alone. Real `lnps serve` providers over 127.0.0.1 hold blobs that a test peer stored
+// while connected as the node's derived identity; each blob and each identity is built by an
+// independent path here (test/formats-build.ts on node:crypto), never by the code under test.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { getPublicKey } from '@noble/secp256k1';
+import { cleanup, cli, NET, sha, storedSha, tempDir } from './node-harness.js';
+import { addr, deadPort, startProviders, storeAs, type Provider } from './restore-helpers.js';
+import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT } from './formats-build.js';
+
+after(cleanup);
+
+let providers: Provider[] = [];
+
+before(async () => {
+  providers = await startProviders(3);
+});
+after(async () => {
+  await Promise.all(providers.map((p) => p.serve.stop()));
+});
+
+// ---- Core Lightning ------------------------------------------------------------------------
+
+/** Core Lightning's node key, independently: HKDF-SHA256(salt = le32 counter 0, ikm = hsm_secret, "nodeid"). */
+const clnNodeKeyT = (hsm: Uint8Array): Uint8Array => new Uint8Array(hkdfSync('sha256', hsm, new Uint8Array(4), Buffer.from('nodeid'), 32));
+
+function clnScb(timestamp: number, channels: number): Uint8Array {
+  const chans = Array.from({ length: channels }, (_, i) =>
+    modernChanT({
+      id: i + 1,
+      cid: new Uint8Array(32).fill(i + 1),
+      node: getPublicKey(new Uint8Array(32).fill(0x40 + i), true),
+      addr: cat(new Uint8Array([1, 127, 0, 0, 1]), be(9735, 2)),
+      txid: new Uint8Array(32).fill(0x70 + i),
+      n: i,
+      sats: 100_000n * BigInt(i + 1),
+      type: new Uint8Array([0x10]),
+      tlvs: new Uint8Array(0),
+    }),
+  );
+  return scbT(6137, 0n, timestamp, chans);
+}
+
+function clnSecretFile(dir: string): { file: string; hsm: Uint8Array; nodeKey: Uint8Array; nodeId: string; scbKey: Uint8Array } {
+  const hsm = new Uint8Array(randomBytes(32));
+  const file = join(dir, 'hsm_secret');
+  writeFileSync(file, hsm, { mode: 0o600 });
+  const nodeKey = clnNodeKeyT(hsm);
+  return { file, hsm, nodeKey, nodeId: toHexT(getPublicKey(nodeKey, true)), scbKey: clnMakeSecretT(hsm, 'scb secret') };
+}
+
+test('--as cln: from the hsm_secret alone, the blob a peer holds is written byte for byte as emergency.recover', async () => {
+  const dir = tempDir();
+  const s = clnSecretFile(dir);
+  const blob = clnBlobT(s.scbKey, new Uint8Array(randomBytes(24)), clnScb(1_700_000_000, 2));
+  const [p] = providers;
+  await storeAs(p!, s.nodeKey, blob);
+  const out = join(dir, 'emergency.recover');
+  const r = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), blob);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.restored, true);
+  assert.equal(j.implementation, 'cln');
+  assert.equal(j.node_id, s.nodeId);
+  assert.equal(j.from, p!.pubkey);
+  assert.equal(j.scb_timestamp, 1_700_000_000);
+  assert.equal(j.channels, 2);
+  assert.equal(j.out_sha256, sha(blob));
+  assert.deepEqual(j.peers.map((x: any) => [x.peer, x.answer, x.status, x.used, x.blob_len]), [[p!.pubkey, 'returned', 'chosen', true, blob.length]]);
+  assert.match(j.next_steps.join('\n'), /emergency\.recover[\s\S]*lightning-cli emergencyrecover/);
+  // The first line warns about the one connection per node id; progress is one line per event.
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0]!, new RegExp(`^lnps: connecting as cln node ${s.nodeId}: peers keep one connection per node id`));
+  assert.match(lines[1]!, new RegExp(`^lnps: ${p!.pubkey}@127\\.0\\.0\\.1:${p!.serve.port}: connecting$`));
+  assert.match(lines[2]!, new RegExp(`^lnps: ${p!.pubkey}@127\\.0\\.0\\.1:${p!.serve.port}: returned Core Lightning backup, ${blob.length} bytes, timestamp 1700000000 \\(2023-11-14T22:13:20\\.000Z\\), 2 channels$`));
+  assert.match(r.stderr, /lightning-cli emergencyrecover/);
+  // Nothing was sent to the provider: it still holds exactly the same blob.
+  assert.equal(await storedSha(p!.dir, s.nodeId), sha(blob));
+  // An existing --out is refused before any peer is asked.
+  const again = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, addr(p!), '--out', out, ...NET]);
+  assert.equal(again.status, 3);
+  assert.doesNotMatch(again.stderr, /connecting/);
+});
+
+test('--as cln --graph: four channel peers (one unreachable, one holding nothing, one an older backup) give the newest, and each row says what it gave', async () => {
+  const dir = tempDir();
+  const s = clnSecretFile(dir);
+  const [newest, older, empty] = providers;
+  const newBlob = clnBlobT(s.scbKey, new Uint8Array(randomBytes(24)), clnScb(1_750_000_000, 3));
+  const oldBlob = clnBlobT(s.scbKey, new Uint8Array(randomBytes(24)), clnScb(1_740_000_000, 1));
+  await storeAs(newest!, s.nodeKey, newBlob);
+  await storeAs(older!, s.nodeKey, oldBlob);
+  const deadId = toHexT(getPublicKey(new Uint8Array(32).fill(0x33), true));
+  const dead = await deadPort();
+  const other = toHexT(getPublicKey(new Uint8Array(32).fill(0x34), true)); // a node with no channel to ours
+  const chan = (a: string, b: string, scid: string) => [{ source: a, destination: b, short_channel_id: scid }, { source: b, destination: a, short_channel_id: scid }];
+  const channels = {
+    channels: [...chan(s.nodeId, newest!.pubkey, '1x1x0'), ...chan(older!.pubkey, s.nodeId, '2x1x0'), ...chan(s.nodeId, empty!.pubkey, '3x1x0'), ...chan(deadId, s.nodeId, '4x1x0'), ...chan(other, newest!.pubkey, '5x1x0')],
+  };
+  const ipv4 = (port: number) => [{ type: 'ipv4', address: '127.0.0.1', port }];
+  const nodes = {
+    nodes: [
+      { nodeid: newest!.pubkey, addresses: ipv4(newest!.serve.port) },
+      { nodeid: older!.pubkey, addresses: [{ type: 'torv3', address: 'vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion', port: 9735 }, ...ipv4(older!.serve.port)] },
+      { nodeid: empty!.pubkey, addresses: ipv4(empty!.serve.port) },
+      { nodeid: deadId, addresses: ipv4(dead) },
+      { nodeid: other, addresses: ipv4(1) },
+    ],
+  };
+  const chFile = join(dir, 'listchannels.json');
+  const ndFile = join(dir, 'listnodes.json');
+  writeFileSync(chFile, JSON.stringify(channels));
+  writeFileSync(ndFile, JSON.stringify(nodes));
+  const out = join(dir, 'emergency.recover');
+  const r = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, '--graph', chFile, '--graph', ndFile, '--out', out, '--timeout', '2s', ...NET], 40_000);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), newBlob);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.scb_timestamp, 1_750_000_000);
+  assert.equal(j.from, newest!.pubkey);
+  assert.deepEqual(j.graph, { kind: 'cln', channel_peers: 4, dropped: 0 });
+  const want = new Map<string, unknown[]>([
+    [newest!.pubkey, ['graph', 'returned', 'chosen', true, 1_750_000_000]],
+    [older!.pubkey, ['graph', 'returned', 'stale', false, 1_740_000_000]],
+    [empty!.pubkey, ['graph', 'nothing', 'nothing', false, null]],
+    [deadId, ['graph', 'unreachable', 'unreachable', false, null]],
+  ]);
+  // Every channel peer, in node id order, and only those.
+  assert.deepEqual(j.peers.map((x: any) => x.peer), [...want.keys()].sort());
+  for (const x of j.peers) assert.deepEqual([x.source, x.answer, x.status, x.used, x.scb_timestamp ?? null], want.get(x.peer), x.peer);
+  assert.match(j.peers.find((x: any) => x.peer === empty!.pubkey).reason, /no peer_storage_retrieval within 2000 ms after init/);
+  assert.equal(j.peers.find((x: any) => x.peer === deadId).address, `127.0.0.1:${dead}`);
+  // One progress line per outcome.
+  assert.match(r.stderr, new RegExp(`${older!.pubkey}@127\\.0\\.0\\.1:${older!.serve.port}: returned Core Lightning backup, ${oldBlob.length} bytes, timestamp 1740000000`));
+  assert.match(r.stderr, new RegExp(`${empty!.pubkey}@127\\.0\\.0\\.1:${empty!.serve.port}: nothing \\(no peer_storage_retrieval`));
+  assert.match(r.stderr, new RegExp(`${deadId}@127\\.0\\.0\\.1:${dead}: unreachable \\(`));
+
+  // No peer with a valid backup: exit 1, nothing written, every peer still reported.
+  const none = join(dir, 'none');
+  const t = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, addr(empty!), `${deadId}@127.0.0.1:${dead}`, '--out', none, '--timeout', '1s', ...NET]);
+  assert.equal(t.status, 1);
+  assert.equal(existsSync(none), false);
+  assert.deepEqual(JSON.parse(t.stdout).peers.map((x: any) => x.status), ['nothing', 'unreachable']);
+});
