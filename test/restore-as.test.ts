@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { getPublicKey } from '@noble/secp256k1';
 import { cleanup, cli, NET, sha, storedSha, tempDir } from './node-harness.js';
 import { addr, deadPort, startProviders, storeAs, type Provider } from './restore-helpers.js';
-import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT } from './formats-build.js';
+import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT, pathT, H, kmpBlobT, ldkBlobT, ldkHolderT } from './formats-build.js';
 
 after(cleanup);
 
@@ -147,4 +147,56 @@ test('--as cln --graph: four channel peers (one unreachable, one holding nothing
   assert.equal(t.status, 1);
   assert.equal(existsSync(none), false);
   assert.deepEqual(JSON.parse(t.stdout).peers.map((x: any) => x.status), ['nothing', 'unreachable']);
+});
+
+// ---- Phoenix / lightning-kmp ---------------------------------------------------------------
+
+test('--as kmp: from the BIP39 seed alone (regtest: m/48\'/0\'), the decrypted backup with its version byte', async () => {
+  const dir = tempDir();
+  const seed = new Uint8Array(randomBytes(64));
+  const seedFile = join(dir, 'seed.hex');
+  writeFileSync(seedFile, toHexT(seed) + '\n', { mode: 0o600 });
+  const nodeKey = pathT(seed, [H(48), H(0)]);
+  const plaintext = new Uint8Array(randomBytes(700));
+  const blob = kmpBlobT(nodeKey, 5, plaintext);
+  const [, p] = providers;
+  await storeAs(p!, nodeKey, blob);
+  const out = join(dir, 'phoenix.bin');
+  const r = await cli(['restorefrompeer', '--as', 'kmp', '--kmp-seed-file', seedFile, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), cat(new Uint8Array([5]), plaintext));
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
+  assert.deepEqual(j.peers.map((x: any) => [x.peer, x.status]), [[p!.pubkey, 'chosen']]);
+  assert.match(r.stderr, /returned Phoenix \(lightning-kmp\) backup, \d+ bytes/);
+});
+
+// ---- LDK -------------------------------------------------------------------------------------
+
+test('--as ldk: from the KeysManager seed alone (node key m/0\', blob key m/6\'), the channel holders and their JSON', async () => {
+  const dir = tempDir();
+  const seed = new Uint8Array(randomBytes(32));
+  const seedFile = join(dir, 'ldk_seed.hex');
+  writeFileSync(seedFile, toHexT(seed), { mode: 0o600 });
+  const nodeKey = pathT(seed, [H(0)]);
+  const blobKey = pathT(seed, [H(6)]);
+  const monitor = new Uint8Array(randomBytes(150));
+  const counterparty = getPublicKey(new Uint8Array(32).fill(0x51), true);
+  const plaintext = cat(be(1, 2), ldkHolderT(new Uint8Array(32).fill(0xc1), counterparty, 281474976710655n, monitor));
+  const blob = ldkBlobT(blobKey, new Uint8Array(randomBytes(32)), plaintext);
+  const [, , p] = providers;
+  await storeAs(p!, nodeKey, blob);
+  const out = join(dir, 'ldk-holders.bin');
+  const r = await cli(['restorefrompeer', '--as', 'ldk', '--ldk-seed-file', seedFile, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+  const side = JSON.parse(readFileSync(out + '.json', 'utf8'));
+  assert.equal(statSync(out + '.json').mode & 0o777, 0o600);
+  assert.deepEqual(side.channels, [
+    { channel_id: 'c1'.repeat(32), peer_id: toHexT(counterparty), min_seen_secret: '281474976710655', monitor_len: 150, monitor_sha256: sha(monitor) },
+  ]);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
+  assert.equal(j.out_json, out + '.json');
+  assert.equal(j.channels, 1);
 });
