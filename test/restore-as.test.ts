@@ -159,15 +159,25 @@ test('--as kmp: from the BIP39 seed alone (regtest: m/48\'/0\'), the decrypted b
   const nodeKey = pathT(seed, [H(48), H(0)]);
   const plaintext = new Uint8Array(randomBytes(700));
   const blob = kmpBlobT(nodeKey, 5, plaintext);
-  const [, p] = providers;
+  const [same, p, diff] = providers;
   await storeAs(p!, nodeKey, blob);
+  await storeAs(same!, nodeKey, blob);
+  const other = new Uint8Array(randomBytes(300));
+  await storeAs(diff!, nodeKey, kmpBlobT(nodeKey, 5, other));
   const out = join(dir, 'phoenix.bin');
-  const r = await cli(['restorefrompeer', '--as', 'kmp', '--kmp-seed-file', seedFile, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
+  const r = await cli(['restorefrompeer', '--as', 'kmp', '--kmp-seed-file', seedFile, addr(p!), addr(same!), addr(diff!), '--out', out, '--timeout', '3s', ...NET]);
   assert.equal(r.status, 0, r.stderr);
+  // The format has no order: the first valid copy in the try order is written.
   assert.deepEqual(new Uint8Array(readFileSync(out)), cat(new Uint8Array([5]), plaintext));
   const j = JSON.parse(r.stdout);
   assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
-  assert.deepEqual(j.peers.map((x: any) => [x.peer, x.status]), [[p!.pubkey, 'chosen']]);
+  assert.deepEqual(j.peers.map((x: any) => [x.peer, x.status, x.used]), [
+    [p!.pubkey, 'chosen', true],
+    [same!.pubkey, 'same', false],
+    [diff!.pubkey, 'different', false],
+  ]);
+  assert.match(j.ambiguous, new RegExp(`1 peer returned a valid backup that differs from the one written, and Phoenix \\(lightning-kmp\\)'s format has no order to tell which is newer; the first in the try order \\(${p!.pubkey}\\) was written`));
+  assert.match(r.stderr, /lnps: warning: 1 peer returned a valid backup that differs/);
   assert.match(r.stderr, /returned Phoenix \(lightning-kmp\) backup, \d+ bytes/);
 });
 
