@@ -1,7 +1,6 @@
 // lnps restorefrompeer: fetch a backup from the peers that store it, verify, keep the newest.
 // Without --as: lnps's own backup, as our node. With --as cln|ldk|lnd|kmp: another
 // implementation's backup, as that node, from its wallet secret alone.
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { nodePaths, readNodeKeyOf } from '../core/datadir.js';
@@ -9,7 +8,8 @@ import { parseDuration } from '../core/node/config.js';
 import { parsePeerAddress } from '../core/node/peeraddr.js';
 import { toHex } from '../core/bytes.js';
 import type { ProgressEvent } from '../core/node/contact.js';
-import type { ForeignFormat, ForeignSecrets } from '../core/backup/formats/index.js';
+import type { ForeignFormat } from '../core/backup/formats/index.js';
+import { addWalletSecretOptions, givenSecretFlags, refuseRemovedSecretFlags, walletSecretsFromOptions } from './_secrets.js';
 import { FORCE_HELP, action, checkOutputFree, examples, globals, writeOutputFile, type Network } from './_common.js';
 
 const AS_CHOICES = ['cln', 'ldk', 'lnd', 'kmp'] as const;
@@ -36,7 +36,9 @@ function progressLine(e: ProgressEvent): string {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function register(program: Command): void {
-  program
+  // The wallet-secret flags come from the shared helper, defined once for every command.
+  addWalletSecretOptions(
+    program
     .command('restorefrompeer')
     .description(
       'Connect to each peer as a node (no running node needed), take the peer_storage_retrieval it sends after init, verify it, and write the newest to --out. ' +
@@ -55,11 +57,6 @@ export function register(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for each peer at each step (default 15s)')
     .option('--graph <file>', 'channel graph JSON: lncli describegraph, or Core Lightning listchannels / listnodes (repeatable)', collect)
     .addOption(new Option('--as <implementation>', "restore another implementation's backup, as that node, from its secret").choices([...AS_CHOICES]))
-    .option('--hsm-secret <file>', 'cln: the hsm_secret file')
-    .option('--passphrase-file <file>', 'cln: file holding the hsm_secret passphrase')
-    .option('--ldk-seed-file <file>', 'ldk: file holding the KeysManager seed (32 bytes, hex) or ldk-node seed (64)')
-    .option('--lnd-seed-file <file>', 'lnd: file holding the aezeed entropy (hex)')
-    .option('--kmp-seed-file <file>', 'kmp: file holding the BIP39 seed (hex)')
     .addHelpText(
       'after',
       examples(
@@ -84,14 +81,14 @@ export function register(program: Command): void {
         // Refuse an existing --out before asking any peer.
         const force = opts.force === true;
         checkOutputFree(opts.out, { force });
-        if (opts.as !== undefined) return restoreAs(opts.as, targets, graphFiles, timeoutMs, opts, g.network);
-        if (SECRET_KEYS.some((k) => opts[k] !== undefined)) throw new UsageError('wallet secret flags go with --as cln|ldk|lnd|kmp');
+        if (opts.as !== undefined) return restoreAs(opts.as, targets, graphFiles, timeoutMs, opts, g.network, cmd);
+        refuseRemovedSecretFlags(opts);
+        if (givenSecretFlags(opts).length > 0) throw new UsageError('wallet secret flags go with --as cln|ldk|lnd|kmp');
         return restoreOwn(targets, graphFiles, timeoutMs, opts, cmd);
       }),
-    );
+    ),
+  );
 }
-
-const SECRET_KEYS = ['hsmSecret', 'passphraseFile', 'ldkSeedFile', 'lndSeedFile', 'kmpSeedFile'];
 
 async function restoreOwn(targets: ReturnType<typeof parsePeerAddress>[], graphFiles: string[], timeoutMs: number, opts: Opts, cmd: Command): Promise<unknown> {
   const paths = nodePaths(globals(cmd));
@@ -158,37 +155,10 @@ async function restoreOwn(targets: ReturnType<typeof parsePeerAddress>[], graphF
   return result;
 }
 
-/** Interim: the secret for --as, from the files named by the flags. */
-function readSecrets(format: ForeignFormat, opts: Opts, network: Network): ForeignSecrets {
-  const file = (k: string, what: string): Uint8Array => {
-    const v = opts[k];
-    if (typeof v !== 'string') throw new UsageError(`--as ${format} needs ${what}`);
-    return Uint8Array.from(readFileSync(v));
-  };
-  const hexFile = (k: string, what: string): Uint8Array => {
-    const b = file(k, what);
-    const t = Buffer.from(b).toString('latin1').trim();
-    b.fill(0);
-    if (!/^([0-9a-fA-F]{2})+$/.test(t)) throw new UsageError(`${what}: expected hex`);
-    return Uint8Array.from(Buffer.from(t, 'hex'));
-  };
-  switch (format) {
-    case 'cln': {
-      const hsm = file('hsmSecret', '--hsm-secret FILE');
-      return { cln: { hsmSecret: hsm, ...(opts.passphraseFile ? { passphrase: file('passphraseFile', '--passphrase-file FILE') } : {}) } };
-    }
-    case 'ldk':
-      return { ldk: { seed: hexFile('ldkSeedFile', '--ldk-seed-file FILE') } };
-    case 'lnd':
-      return { lnd: { coin: network === 'mainnet' ? 0 : 1, entropy: hexFile('lndSeedFile', '--lnd-seed-file FILE') } };
-    case 'kmp':
-      return { kmp: { seed: hexFile('kmpSeedFile', '--kmp-seed-file FILE'), network } };
-  }
-}
-
-async function restoreAs(format: ForeignFormat, targets: ReturnType<typeof parsePeerAddress>[], graphFiles: string[], timeoutMs: number, opts: Opts, network: Network): Promise<unknown> {
+async function restoreAs(format: ForeignFormat, targets: ReturnType<typeof parsePeerAddress>[], graphFiles: string[], timeoutMs: number, opts: Opts, network: Network, cmd: Command): Promise<unknown> {
   const force = opts.force === true;
-  const secrets = readSecrets(format, opts, network);
+  for (const f of givenSecretFlags(opts)) if (f.format !== format) throw new UsageError(`${f.flag} is a secret for --as ${f.format}, not --as ${format}`);
+  const secrets = await walletSecretsFromOptions(opts, cmd);
   const [{ runForeignRestore }] = await Promise.all([import('../core/node/restore-foreign.js')]);
   const r = await runForeignRestore({
     format,
