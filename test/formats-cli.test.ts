@@ -157,6 +157,16 @@ test('kmp: --kmp-seed-file follows --network (m/50\'/0\' mainnet, m/48\'/0\' tes
     assert.deepEqual([k.status, k.out.valid], [0, true]);
     const v = run(dir, ['--blob-format', 'kmp', '--kmp-node-key-file', join(dir, 'nk'), '06' + blob.slice(2)]);
     assert.deepEqual([v.status, v.out], [1, { valid: false, format: 'kmp', reason: 'unknown_version', version: 6 }]);
+    // Version 4 (Phoenix up to v1.10.x) opens; random bytes and an LDK blob are auth_failed, not unknown_version.
+    const v4 = run(dir, ['--blob-format', 'kmp', '--kmp-node-key-file', join(dir, 'nk'), toHexT(kmpBlobT(testKey, 4, pt))]);
+    assert.deepEqual([v4.status, v4.out?.valid, v4.out?.version], [0, true, 4], v4.stderr);
+    const random = seq(200, (i) => (i * 151 + 156) % 251);
+    const ldk = ldkBlobT(pathT(new Uint8Array(32).fill(9), [H(6)]), seq(32, (i) => i), enc('ldk plaintext'));
+    for (const other of [random, ldk]) {
+      assert.notEqual(other[0], 5);
+      const r = run(dir, ['--blob-format', 'kmp', '--kmp-node-key-file', join(dir, 'nk'), toHexT(other)]);
+      assert.deepEqual([r.status, r.out], [1, { valid: false, format: 'kmp', reason: 'auth_failed' }]);
+    }
   });
 });
 

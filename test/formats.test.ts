@@ -283,13 +283,18 @@ test("kmp: the node key is m/50'/0' on mainnet and m/48'/0' on test networks, an
   assert.equal(openKmpBlob(kmpBlobT(main, 0x05, pt), test3).reason, 'auth_failed');
 });
 
-test('kmp: tampering the version byte is unknown_version, any other byte auth_failed; short and empty', () => {
+test('kmp: the version byte is read after decryption (4 and 5 open, 6 is unknown_version), any other byte auth_failed; short and empty', () => {
   const key = pathT(KMP_SEED, [H(50), H(0)]);
   const blob = kmpBlobT(key, 0x05, enc('phoenix channel states'));
-  everyByteTampered(blob, (b) => openKmpBlob(b, key), (i) => (i === 0 ? 'unknown_version' : 'auth_failed'));
-  // Another format's blob: its first byte decides between the two reasons.
+  // Every byte but the version: flipping one bit fails the tag.
+  everyByteTampered(blob.subarray(1), (b) => openKmpBlob(Uint8Array.from([0x05, ...b]), key));
+  // The version byte is not authenticated: 4 opens as version 4, 6 opens but is unknown.
+  const v4 = openKmpBlob(Uint8Array.from([0x04, ...blob.subarray(1)]), key);
+  assert.deepEqual([v4.valid, v4.details], [true, { version: 4 }]);
+  assert.deepEqual(openKmpBlob(Uint8Array.from([0x06, ...blob.subarray(1)]), key), { valid: false, format: 'kmp', reason: 'unknown_version', details: { version: 6 } });
+  // Another format's blob is auth_failed whatever its first byte.
   assert.equal(openKmpBlob(clnBlobT(key, seq(24, (i) => 0x05 + i), enc('x')), key).reason, 'auth_failed');
-  assert.equal(openKmpBlob(clnBlobT(key, seq(24, (i) => 0x06 + i), enc('x')), key).reason, 'unknown_version');
+  assert.equal(openKmpBlob(clnBlobT(key, seq(24, (i) => 0x06 + i), enc('x')), key).reason, 'auth_failed');
   assert.equal(openKmpBlob(blob.subarray(0, 28), key).reason, 'too_short');
   assert.equal(openKmpBlob(new Uint8Array(0), key).reason, 'empty');
 });

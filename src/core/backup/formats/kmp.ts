@@ -7,7 +7,8 @@ import { bip32PrivateKey } from './bip32.js';
 import { invalid, type ForeignOpenResult } from './types.js';
 
 /** Serialization versions lightning-kmp writes in front of its peer storage. */
-export const KMP_VERSIONS: readonly number[] = [0x05];
+// Serialization.kt accepts 4 (written up to v1.10.x) and 5.
+export const KMP_VERSIONS: readonly number[] = [0x04, 0x05];
 export const KMP_MIN_BLOB = 1 + 12 + 16;
 
 export type KmpNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -26,12 +27,18 @@ export function openKmpBlob(blob: Uint8Array, nodeKey: Uint8Array): ForeignOpenR
   abytes(nodeKey, 32, 'node key');
   if (blob.length === 0) return invalid('kmp', 'empty');
   if (blob.length < KMP_MIN_BLOB) return invalid('kmp', 'too_short');
-  if (!KMP_VERSIONS.includes(blob[0]!)) return invalid('kmp', 'unknown_version', { details: { version: blob[0] } });
   const body = blob.subarray(1);
   const nonce = body.subarray(body.length - 28, body.length - 16);
   const sealed = concatBytes(body.subarray(0, body.length - 28), body.subarray(body.length - 16));
   try {
     const plaintext = chacha20poly1305(nodeKey, nonce).decrypt(sealed);
+    // The version byte is not authenticated (no associated data), and lightning-kmp reads it
+    // only once the content decrypts: so a blob that does not open is auth_failed, whatever
+    // its first byte, and unknown_version is only for one that opens.
+    if (!KMP_VERSIONS.includes(blob[0]!)) {
+      plaintext.fill(0);
+      return invalid('kmp', 'unknown_version', { details: { version: blob[0] } });
+    }
     return { valid: true, format: 'kmp', plaintext, details: { version: blob[0] } };
   } catch {
     return invalid('kmp', 'auth_failed');
