@@ -210,3 +210,36 @@ test('a write still in flight: retrieval serves its blob, and flush() waits for 
   assert.deepEqual((await store.peerBlob(pk(1)))!.blob, Uint8Array.of(3));
   assert.deepEqual(await provider.retrieval(pk(1)), Uint8Array.of(3));
 });
+
+test('quota full: a channel or allowlisted peer is still stored, by evicting the least recently updated blobs of peers with no channel', async () => {
+  const { store, provider, clock } = await setup({ policy: 'any', maxPeers: 3, maxBytes: 1000, cooldownMs: 0, allowlist: new Set([toHex(pk(9))]) });
+  // Three throwaway identities fill the quota; pk(2) keeps updating, pk(3) has a channel.
+  for (const i of [1, 2, 3]) {
+    assert.equal((await provider.receive(pk(i), new Uint8Array(100))).status, 'stored');
+    await clock.advance(10);
+  }
+  await store.addChannel(pk(3), { txid: txid(3), vout: 0 }, clock.now());
+  await clock.advance(10);
+  assert.equal((await provider.receive(pk(1), new Uint8Array(100))).status, 'stored', 'pk(1) updated last among the unprotected');
+  await clock.advance(10);
+  // A stranger is refused as before.
+  assert.equal((await provider.receive(pk(4), new Uint8Array(10))).status, 'refused');
+  // The channel peer pk(5) gets in: pk(2), least recently updated with no channel, goes.
+  await store.addChannel(pk(5), { txid: txid(5), vout: 0 }, clock.now());
+  const got = await provider.receive(pk(5), new Uint8Array(100));
+  assert.equal(got.status, 'stored');
+  assert.equal(got.status === 'stored' && got.detail, `evicted 1 least recently updated blob of peers with no channel to make room: ${toHex(pk(2))}`);
+  assert.equal(await store.peerMeta(pk(2)), undefined);
+  assert.ok(await store.peerMeta(pk(3)), 'a channel peer is never evicted');
+  // An allowlisted peer too, and by bytes: 800 bytes need both remaining unprotected... only pk(1) is left.
+  await clock.advance(10);
+  const al = await provider.receive(pk(9), new Uint8Array(700));
+  assert.equal(al.status, 'stored');
+  assert.equal(await store.peerMeta(pk(1)), undefined);
+  assert.deepEqual(await store.totals(), { peers: 3, bytes: 900, channels: 2, open_channels: 2 });
+  // Only protected peers left: a new channel peer that does not fit is refused, nothing deleted.
+  await store.addChannel(pk(6), { txid: txid(6), vout: 0 }, clock.now());
+  const no = await provider.receive(pk(6), new Uint8Array(10));
+  assert.equal(no.status === 'refused' && no.reason, 'quota_peers');
+  assert.equal((await store.totals()).peers, 3);
+});

@@ -9,7 +9,8 @@ import { isPrunable } from './retention.js';
 export type RefusalReason = 'too_large' | 'policy' | 'quota_peers' | 'quota_bytes';
 
 export type ReceiveOutcome =
-  | { status: 'stored'; peer: string; blob_len: number; update_count: number }
+  /** `detail` names the blobs evicted to make room for a channel or allowlisted peer, if any. */
+  | { status: 'stored'; peer: string; blob_len: number; update_count: number; detail?: string }
   /** Inside the cooldown: held in memory, written at `write_at` (ms) unless a newer blob replaces it. */
   | { status: 'pending'; peer: string; blob_len: number; write_at: number }
   | { status: 'refused'; peer: string; blob_len: number; reason: RefusalReason; detail: string };
@@ -93,13 +94,23 @@ export class Provider {
     if (!(await this.allowed(peer)))
       return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'policy', detail: `policy ${this.settings.policy}: no open channel with this peer${this.settings.policy === 'allowlist' ? ' and not on the allowlist' : ''}` };
     const existing = await this.store.peerMeta(peer);
+    let evicted: string | undefined;
     if (!existing) {
       // Quotas apply to new peers; an admitted peer's update always replaces its blob (the MUST above).
       const t = await this.store.totals();
-      if (t.peers >= this.settings.maxPeers)
-        return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'quota_peers', detail: `already storing for ${t.peers} peers (limit ${this.settings.maxPeers})` };
-      if (t.bytes + blob.length > this.settings.maxBytes)
-        return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'quota_bytes', detail: `holding ${t.bytes} bytes; this blob would pass the ${this.settings.maxBytes}-byte limit` };
+      const overPeers = t.peers >= this.settings.maxPeers;
+      const overBytes = t.bytes + blob.length > this.settings.maxBytes;
+      if (overPeers || overBytes) {
+        // A channel peer MUST be stored, and the operator's allowlist is as binding: make room by
+        // evicting the least recently updated blobs of peers that are neither.
+        const made = (await this.isProtected(peer)) ? await this.evictFor(blob.length) : undefined;
+        if (made === undefined) {
+          if (overPeers)
+            return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'quota_peers', detail: `already storing for ${t.peers} peers (limit ${this.settings.maxPeers})` };
+          return { status: 'refused', peer: hex, blob_len: blob.length, reason: 'quota_bytes', detail: `holding ${t.bytes} bytes; this blob would pass the ${this.settings.maxBytes}-byte limit` };
+        }
+        evicted = made;
+      }
     }
     const state: PeerState = { lastWriteAt: now, pending: undefined, writing: blob, timer: undefined };
     this.state.set(hex, state);
@@ -107,13 +118,56 @@ export class Provider {
       const meta = await this.track(this.store.putPeerBlob(peer, blob, now));
       state.writing = undefined;
       this.armExpiry(hex, peer, state);
-      return { status: 'stored', peer: hex, blob_len: blob.length, update_count: meta.update_count };
+      return evicted === undefined
+        ? { status: 'stored', peer: hex, blob_len: blob.length, update_count: meta.update_count }
+        : { status: 'stored', peer: hex, blob_len: blob.length, update_count: meta.update_count, detail: evicted };
     } catch (e) {
       state.writing = undefined;
       if (state.pending === undefined) this.state.delete(hex);
       else this.armExpiry(hex, peer, state);
       throw e;
     }
+  }
+
+  /** A peer we must store for whatever the quota: an open channel, or on the allowlist. */
+  async isProtected(peer: Uint8Array): Promise<boolean> {
+    if (this.settings.allowlist.has(toHex(peer))) return true;
+    const ch = await this.store.peerChannels(peer);
+    return ch !== undefined && ch.open > 0;
+  }
+
+  /**
+   * Make room for a new blob of `len` bytes by deleting the least recently updated blobs of
+   * unprotected peers (no open channel, not on the allowlist, no write pending). Returns a
+   * description of what went, or undefined when no such blobs can make enough room (nothing
+   * is deleted then). Runs inside admission, one at a time; one pass over the peers' metadata
+   * (at most maxPeers rows, no blob read).
+   */
+  private async evictFor(len: number): Promise<string | undefined> {
+    const t = await this.store.totals();
+    const candidates: { peer: Uint8Array; updated_at: number; len: number }[] = [];
+    for await (const row of this.store.peers()) {
+      if (row.channels !== undefined && row.channels.open > 0) continue;
+      const hex = toHex(row.peer);
+      if (this.settings.allowlist.has(hex) || this.state.has(hex)) continue;
+      candidates.push({ peer: row.peer, updated_at: row.meta.updated_at, len: row.meta.blob_len });
+    }
+    candidates.sort((a, b) => a.updated_at - b.updated_at);
+    let peers = t.peers;
+    let bytes = t.bytes;
+    const chosen: Uint8Array[] = [];
+    for (const c of candidates) {
+      if (peers < this.settings.maxPeers && bytes + len <= this.settings.maxBytes) break;
+      chosen.push(c.peer);
+      peers--;
+      bytes -= c.len;
+    }
+    if (peers >= this.settings.maxPeers || bytes + len > this.settings.maxBytes) return undefined;
+    // Checked again inside the change: a peer that got a channel meanwhile is kept.
+    const gone = await this.store.deletePeerBlobs(chosen, (_m, ch) => !(ch !== undefined && ch.open > 0));
+    if (gone.length !== chosen.length) return undefined;
+    const names = gone.slice(0, 3).map((g) => toHex(g.peer)).join(', ');
+    return `evicted ${gone.length} least recently updated blob${gone.length === 1 ? '' : 's'} of peers with no channel to make room: ${names}${gone.length > 3 ? ', …' : ''}`;
   }
 
   /** After a write, the peer's state lives one cooldown: to catch updates, then to write the newest. */
