@@ -175,7 +175,7 @@ test('import: a bad line imports nothing and names the line; a good file imports
   assert.equal(run('importpeerstorage', join(dir, 'missing.jsonl')).status, 3);
   writeFileSync(join(dir, 'in.jsonl'), good.join('\n') + '\n\n');
   const ok = run('importpeerstorage', join(dir, 'in.jsonl'));
-  assert.deepEqual(ok.json(), { imported: 2, added: 2, replaced: 0 });
+  assert.deepEqual(ok.json(), { imported: 2, added: 2, replaced: 0, skipped_older: [] });
   const info = run('getinfo').json();
   assert.deepEqual([info.peers_stored, info.bytes_held], [2, 1026]);
   const exp = run('exportpeerstorage');

@@ -243,3 +243,11 @@ test('quota full: a channel or allowlisted peer is still stored, by evicting the
   assert.equal(no.status === 'refused' && no.reason, 'quota_peers');
   assert.equal((await store.totals()).peers, 3);
 });
+
+test('update_count saturates at 2^32: an imported maximum still takes updates and stays there', async () => {
+  const { store } = await setup();
+  await store.importPeerBlobs([{ peer: pk(1), blob: Uint8Array.of(1), first_stored_at: 0, updated_at: 1000, update_count: 2 ** 32 }]);
+  const m = await store.putPeerBlob(pk(1), Uint8Array.of(2), 2000);
+  assert.equal(m.update_count, 2 ** 32);
+  assert.deepEqual((await store.peerBlob(pk(1)))!.blob, Uint8Array.of(2));
+});

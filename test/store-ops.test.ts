@@ -45,7 +45,10 @@ test('parseExportLine: every kind of bad line is a one-line InputError', () => {
     [{ ...ok, blob: '00'.repeat(65532) }, /^"blob" is 65532 bytes, over the 65531-byte limit$/],
     [{ ...ok, blob_sha256: '11'.repeat(32) }, /does not match the blob/],
     [{ ...ok, updated_at: -1 }, /^"updated_at" must be Unix seconds/],
-    [{ ...ok, update_count: 1.5 }, /^"update_count" must be a non-negative integer/],
+    [{ ...ok, update_count: 1.5 }, /^"update_count" must be an integer from 0 to 4294967296/],
+    [{ ...ok, update_count: 2 ** 32 + 1 }, /^"update_count" must be an integer from 0 to 4294967296, got 4294967297$/],
+    [{ ...ok, updated_at: Math.floor(NOW / 1000) + 86_401 }, /^"updated_at" is .*, more than a day in the future$/],
+    [{ ...ok, first_stored_at: Math.floor(NOW / 1000) + 86_401 }, /^"first_stored_at" is .*, more than a day in the future$/],
   ];
   for (const [v, msg] of cases) {
     const line = typeof v === 'string' ? v : JSON.stringify(v);
@@ -69,8 +72,8 @@ test('importpeerstorage op: nothing imported when any line is bad, or when the w
     kv.failNextBatch = true;
     await assert.rejects(OPS.importpeerstorage!.run(ctx, { path: file }), /injected write failure/);
     assert.equal((await ctx.store.totals()).peers, 0);
-    assert.deepEqual(await OPS.importpeerstorage!.run(ctx, { path: file }), { imported: 3, added: 3, replaced: 0 });
-    assert.deepEqual(await OPS.importpeerstorage!.run(ctx, { path: file }), { imported: 3, added: 0, replaced: 3 });
+    assert.deepEqual(await OPS.importpeerstorage!.run(ctx, { path: file }), { imported: 3, added: 3, replaced: 0, skipped_older: [] });
+    assert.deepEqual(await OPS.importpeerstorage!.run(ctx, { path: file }), { imported: 3, added: 0, replaced: 3, skipped_older: [] });
     assert.equal((await ctx.store.totals()).bytes, 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,14 +3,13 @@
 // returns a JSON-serialisable result. The CLI runs them on a database it opens itself, and the
 // running node runs the same ones for requests on its control socket, so both print the same.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { isAbsolute } from 'node:path';
 import { fromHex, toHex } from '../bytes.js';
 import { DecodeError, InputError, StoreError, UsageError } from '../errors.js';
 import { parsePubkey } from '../keys.js';
 import type { NodePaths } from '../datadir.js';
 import type { ChanPoint, ChannelRec, PeerChannels, PeerMeta } from '../store/records.js';
-import { MAX_BLOB_LEN, formatChanPoint, sha256, type ImportRow, type LnpsStore, type PeerRow } from '../store/store.js';
+import { MAX_BLOB_LEN, MAX_UPDATE_COUNT, formatChanPoint, sha256, type ImportRow, type LnpsStore, type PeerRow } from '../store/store.js';
 import type { ProviderSettings } from '../provider/policy.js';
 import { isPrunable } from '../provider/retention.js';
 import type { Provider } from '../provider/provider.js';
@@ -276,14 +275,66 @@ export function parseExportLine(line: string, now: number): ImportRow {
   };
   const updated = time('updated_at', now);
   const first = time('first_stored_at', updated);
+  // A time in the future would never let retention prune the blob: a day of clock skew at most.
+  for (const [name, t] of [['updated_at', updated], ['first_stored_at', first]] as const)
+    if (t > now + MAX_FUTURE_MS) throw new InputError(`"${name}" is ${new Date(t).toISOString()}, more than a day in the future`);
   const count = o.update_count ?? 1;
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new InputError(`"update_count" must be a non-negative integer, got ${JSON.stringify(count)}`);
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > MAX_UPDATE_COUNT)
+    throw new InputError(`"update_count" must be an integer from 0 to ${MAX_UPDATE_COUNT}, got ${JSON.stringify(count)}`);
   return { peer, blob, first_stored_at: first, updated_at: updated, update_count: count };
+}
+
+/** How far in the future an imported time may be (clock skew between machines). */
+const MAX_FUTURE_MS = 86_400_000;
+
+/**
+ * Longest line of an import file, in bytes: a 65531-byte blob is 131,062 hex digits, and the
+ * other fields of an export line add a few hundred bytes (about 132 KiB in all).
+ */
+export const MAX_IMPORT_LINE_BYTES = 136 * 1024;
+
+class LineTooLong extends Error {}
+
+/**
+ * The lines of a stream, numbered from 1, never holding more than `max` bytes of one line:
+ * a longer line throws LineTooLong as soon as it passes the limit. `\r\n` ends a line too.
+ */
+async function* boundedLines(input: AsyncIterable<Buffer>, max: number): AsyncGenerator<{ n: number; line: string }> {
+  let parts: Buffer[] = [];
+  let len = 0;
+  let n = 0;
+  const take = () => {
+    let b = Buffer.concat(parts, len);
+    if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
+    parts = [];
+    len = 0;
+    return b.toString('utf8');
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      const piece = chunk.subarray(start, nl < 0 ? chunk.length : nl);
+      len += piece.length;
+      if (len > max) throw new LineTooLong(String(n + 1));
+      if (piece.length > 0) parts.push(piece);
+      if (nl < 0) break;
+      yield { n: ++n, line: take() };
+      start = nl + 1;
+    }
+  }
+  if (len > 0) yield { n: ++n, line: take() };
 }
 
 /**
  * Import an export file: every line is checked first, and nothing is imported if any line is
  * bad (the error names the first bad line). The import itself is one batch.
+ *
+ * It runs inside the node too (over the control socket), so what a file can make it spend is
+ * bounded: the file is streamed, a line holds at most MAX_IMPORT_LINE_BYTES, and the rows and
+ * their bytes are capped by the provider's quotas (--max-peers, --max-bytes). A stored blob
+ * newer than the imported one (by updated_at) is kept and reported under `skipped_older`,
+ * unless `force`. Records for the node's own key are refused.
  */
 export async function importpeerstorage(ctx: OpContext, params: unknown): Promise<Record<string, unknown>> {
   const p = obj(params);
@@ -291,10 +342,13 @@ export async function importpeerstorage(ctx: OpContext, params: unknown): Promis
   if (path === undefined) throw new UsageError('give the file to import');
   // The running node reads the file itself: a relative path would resolve against its directory.
   if (!isAbsolute(path)) throw new UsageError(`the import file must be given as an absolute path, got ${JSON.stringify(path)}`);
+  const force = p.force === true;
   const now = ctx.now();
   const rows: ImportRow[] = [];
+  let rowBytes = 0;
   const seen = new Map<string, number>();
-  const input = createReadStream(path);
+  const own = await ctx.store.nodeKey().then((k) => (k ? toHex(k.pubkey) : undefined), () => undefined);
+  const input = createReadStream(path, { highWaterMark: 64 * 1024 });
   const fileError = (e: NodeJS.ErrnoException) =>
     new StoreError('unavailable', `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code}`);
   const opened = new Promise<void>((resolve, reject) => {
@@ -302,34 +356,41 @@ export async function importpeerstorage(ctx: OpContext, params: unknown): Promis
     input.once('error', (e: NodeJS.ErrnoException) => reject(fileError(e)));
   });
   await opened;
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  // A directory opens fine and fails on the first read (EISDIR): that is a file error too.
-  const reading = lines[Symbol.asyncIterator]();
-  const next = () => reading.next().catch((e: NodeJS.ErrnoException) => Promise.reject(typeof e?.code === 'string' ? fileError(e) : e));
-  let n = 0;
-  for (let it = await next(); !it.done; it = await next()) {
-    const line = it.value;
-    n++;
-    if (line.trim() === '') continue;
-    let row: ImportRow;
-    try {
-      row = parseExportLine(line, now);
-    } catch (e) {
-      input.destroy();
-      if (e instanceof InputError) throw new InputError(`${path} line ${n}: ${e.message}; nothing was imported`, e.code);
-      throw e;
+  const bad = (n: number, what: string, code?: string): InputError => {
+    input.destroy();
+    return new InputError(`${path} line ${n}: ${what}; nothing was imported`, code);
+  };
+  try {
+    for await (const { n, line } of boundedLines(input, MAX_IMPORT_LINE_BYTES)) {
+      if (line.trim() === '') continue;
+      let row: ImportRow;
+      try {
+        row = parseExportLine(line, now);
+      } catch (e) {
+        if (e instanceof InputError) throw bad(n, e.message, e.code);
+        throw e;
+      }
+      const hex = toHex(row.peer);
+      if (hex === own) throw bad(n, `peer ${hex} is this node's own key: a node does not store a blob for itself`, 'own_key');
+      const first = seen.get(hex);
+      if (first !== undefined) throw bad(n, `peer ${hex} already appears on line ${first}`);
+      seen.set(hex, n);
+      rows.push(row);
+      rowBytes += row.blob.length;
+      if (rows.length > ctx.settings.maxPeers) throw bad(n, `more than ${ctx.settings.maxPeers} peers, the --max-peers quota`, 'quota_peers');
+      if (rowBytes > ctx.settings.maxBytes) throw bad(n, `the blobs pass ${ctx.settings.maxBytes} bytes, the --max-bytes quota`, 'quota_bytes');
     }
-    const hex = toHex(row.peer);
-    const first = seen.get(hex);
-    if (first !== undefined) {
-      input.destroy();
-      throw new InputError(`${path} line ${n}: peer ${hex} already appears on line ${first}; nothing was imported`);
-    }
-    seen.set(hex, n);
-    rows.push(row);
+  } catch (e) {
+    input.destroy();
+    if (e instanceof LineTooLong)
+      throw new InputError(`${path} line ${e.message}: longer than ${MAX_IMPORT_LINE_BYTES} bytes (a 65531-byte blob takes about 132 KiB); nothing was imported`, 'line_too_long');
+    // A directory opens fine and fails on the first read (EISDIR): that is a file error too.
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (!(e instanceof InputError) && typeof code === 'string') throw fileError(e as NodeJS.ErrnoException);
+    throw e;
   }
-  const r = await ctx.store.importPeerBlobs(rows);
-  return { imported: rows.length, added: r.added, replaced: r.replaced };
+  const r = await ctx.store.importPeerBlobs(rows, { force });
+  return { imported: r.added + r.replaced, added: r.added, replaced: r.replaced, skipped_older: r.skipped_older.map(toHex) };
 }
 
 export async function addchannel(ctx: OpContext, params: unknown): Promise<Record<string, unknown>> {

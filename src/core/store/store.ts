@@ -47,6 +47,8 @@ import {
 
 /** Largest blob a peer may store (BOLT #1: 2 + 2 + 65531 = 65535, the largest message). */
 export const MAX_BLOB_LEN = 65531;
+/** Highest update_count kept: an import may not set more, and counting stops there. */
+export const MAX_UPDATE_COUNT = 2 ** 32;
 
 export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
@@ -314,7 +316,8 @@ export class LnpsStore {
     const next: PeerMeta = {
       first_stored_at: meta?.first_stored_at ?? old?.first_stored_at ?? now,
       updated_at: meta?.updated_at ?? now,
-      update_count: meta?.update_count ?? (old?.update_count ?? 0) + 1,
+      // Saturates: a count can never freeze at a value that no longer increments.
+      update_count: meta?.update_count ?? Math.min((old?.update_count ?? 0) + 1, MAX_UPDATE_COUNT),
       blob_len: blob.length,
       blob_sha256: sha256(blob),
     };
@@ -372,18 +375,27 @@ export class LnpsStore {
     });
   }
 
-  /** Import (replace) peers' blobs with their metadata: all of them in one batch, or none. */
-  importPeerBlobs(rows: ImportRow[]): Promise<{ added: number; replaced: number }> {
+  /**
+   * Import (replace) peers' blobs with their metadata: all of them in one batch, or none. A
+   * stored blob updated later than the imported one is kept (listed in `skipped_older`) unless
+   * `force`.
+   */
+  importPeerBlobs(rows: ImportRow[], opts: { force?: boolean } = {}): Promise<{ added: number; replaced: number; skipped_older: Uint8Array[] }> {
     return this.change(async (tx) => {
       let added = 0;
       let replaced = 0;
+      const skipped_older: Uint8Array[] = [];
       for (const r of rows) {
-        const had = await tx.get(peerKey(PREFIX.peerMeta, r.peer));
+        const had = await tx.getRec(peerMetaRecord, peerKey(PREFIX.peerMeta, r.peer));
+        if (had && had.updated_at > r.updated_at && !opts.force) {
+          skipped_older.push(r.peer);
+          continue;
+        }
         await this.writeBlob(tx, r.peer, r.blob, r.updated_at, { first_stored_at: r.first_stored_at, updated_at: r.updated_at, update_count: r.update_count });
         if (had) replaced++;
         else added++;
       }
-      return { added, replaced };
+      return { added, replaced, skipped_older };
     });
   }
 
