@@ -129,8 +129,8 @@ test('channels: add, close, list, import from lnd JSON; setheight', withDir((dir
   const unknown = run('closechannel', '--chan-point', CP('f'));
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /no channel f{64}:0 is known: add it with `lnps addchannel` first/);
-  assert.equal(run('addchannel', '--peer', pkHex(1), '--chan-point', 'nothex:0').status, 1);
-  assert.equal(run('addchannel', '--peer', '02' + '00'.repeat(32), '--chan-point', CP('b')).status, 1);
+  assert.equal(run('addchannel', '--peer', pkHex(1), '--chan-point', 'nothex:0').status, 2);
+  assert.equal(run('addchannel', '--peer', '02' + '00'.repeat(32), '--chan-point', CP('b')).status, 2);
   writeFileSync(join(dir, 'open.json'), JSON.stringify({ channels: [{ active: true, remote_pubkey: pkHex(2), channel_point: CP('b', 1), capacity: '100000' }, { remote_pubkey: pkHex(3), channel_point: CP('c') }] }));
   writeFileSync(join(dir, 'closed.json'), JSON.stringify({ channels: [{ remote_pubkey: pkHex(4), channel_point: CP('d'), close_height: 800500, close_type: 'COOPERATIVE_CLOSE' }, { remote_pubkey: pkHex(1), channel_point: CP('a'), close_height: 800100 }] }));
   const imp = run('importchannels', '--listchannels', join(dir, 'open.json'), '--closedchannels', join(dir, 'closed.json'));
@@ -229,7 +229,7 @@ test('listpeerstorage, getpeerstorage (--out), prunepeerbackup (dry run, retenti
   assert.equal(got.json().out, outFile);
   assert.equal(got.json().blob, undefined);
   assert.deepEqual([...readFileSync(outFile)], [3, 0xff]);
-  assert.equal(run('getpeerstorage', 'zz').status, 1);
+  assert.equal(run('getpeerstorage', 'zz').status, 2);
 
   // Height 802016: peer 2 closed at 800000 (2016 blocks ago) goes; peer 3 (2015) stays.
   assert.equal(run('prunepeerbackup').status, 0, 'height known from closechannel');

@@ -14,20 +14,28 @@ export interface CommandModule {
  */
 export type FastPath = (args: string[]) => (() => Promise<unknown>) | undefined;
 
+/** Global options other than --format and --debug, which every command has. */
+export type GlobalName = 'datadir' | 'network' | 'key-file';
+
 export interface CommandEntry {
   summary: string;
+  /**
+   * The global options that apply to the command (`--help` lists only those, and others are
+   * refused); all of them when not given.
+   */
+  globals?: readonly GlobalName[];
   load(): Promise<CommandModule>;
   /** A module with the command's fast path, lighter than the command itself. */
   fast?(): Promise<{ fast: FastPath }>;
 }
 
 export const COMMANDS: Record<string, CommandEntry> = {
-  decode: { summary: 'decode a wire message (peer_storage, init, ping, ...) to JSON', load: () => import('./decode.js'), fast: () => import('./_decode.js') },
-  encode: { summary: 'build a wire message from flags or from decode\'s JSON', load: () => import('./encode.js') },
-  seal: { summary: 'seal a backup with the node key into an lnps blob for peer_storage', load: () => import('./seal.js') },
-  'verify-blob': { summary: 'check that a blob is ours and intact, and show its seq', load: () => import('./verify-blob.js') },
-  stripe: { summary: 'split a backup into N sealed shards, any K of which rebuild it (offline)', load: () => import('./stripe.js') },
-  rebuild: { summary: 'rebuild a striped backup from its shard files (offline)', load: () => import('./rebuild.js') },
+  decode: { summary: 'decode a wire message (peer_storage, init, ping, ...) to JSON', globals: [], load: () => import('./decode.js'), fast: () => import('./_decode.js') },
+  encode: { summary: 'build a wire message from flags or from decode\'s JSON', globals: [], load: () => import('./encode.js') },
+  seal: { summary: 'seal a backup with the node key into an lnps blob for peer_storage', globals: ['datadir', 'key-file'], load: () => import('./seal.js') },
+  'verify-blob': { summary: 'check that a blob is ours and intact, and show its seq', globals: ['datadir', 'key-file', 'network'], load: () => import('./verify-blob.js') },
+  stripe: { summary: 'split a backup into N sealed shards, any K of which rebuild it (offline)', globals: ['datadir', 'key-file'], load: () => import('./stripe.js') },
+  rebuild: { summary: 'rebuild a striped backup from its shard files (offline)', globals: ['datadir', 'key-file'], load: () => import('./rebuild.js') },
   create: { summary: 'create the data directory, the node key and the network\'s database', load: () => import('./create.js') },
   getinfo: { summary: 'node public key, network, schema version, peers stored, bytes held, channels known', load: () => import('./getinfo.js') },
   listpeerstorage: { summary: 'list the blobs stored for peers (streams)', load: () => import('./listpeerstorage.js') },
@@ -49,6 +57,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   backup: { summary: 'seal our backup and send it to the peers that store', load: () => import('./backup.js') },
   listbackups: { summary: 'our backup per peer: seq sent, seq confirmed, status, last seen', load: () => import('./listbackups.js') },
   restorefrompeer: { summary: 'fetch our backup back from peers, verify it, write the newest', load: () => import('./restorefrompeer.js') },
+  completion: { summary: 'print a shell completion script: lnps completion bash|zsh|fish', globals: [], load: () => import('./completion.js') },
 };
 
 /** Other names a command answers to. */
