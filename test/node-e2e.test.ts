@@ -294,9 +294,13 @@ test('CLI commands print the same with and without the node running', async () =
     // A write through the node lands in the same database.
     assert.deepEqual(await cliJson(['setheight', '800001', ...d(A.dir)]), { height: 800001, previous: 800000 });
     // Errors keep their exit codes over the socket.
-    const bad = await cli(['closechannel', '--chan-point', 'nope', ...d(A.dir)]);
+    // (A malformed --chan-point never gets this far: it is a wrong command line, exit 2.)
+    const bad = await cli(['closechannel', '--chan-point', `${'cd'.repeat(32)}:9`, ...d(A.dir)]);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^lnps: channel point must be TXID:N/);
+    assert.match(bad.stderr, /^lnps: no channel c{0}(cd){32}:9 is known/);
+    const form = await cli(['closechannel', '--chan-point', 'nope', ...d(A.dir)]);
+    assert.equal(form.status, 2);
+    assert.match(form.stderr, /^lnps: --chan-point must be TXID:N/);
   } finally {
     assert.equal(await a.stop(), 0);
   }

@@ -112,6 +112,18 @@ export function base64Bytes(s: string, what: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
+/**
+ * The one peer a command is about, given as its positional argument or as `--peer` (every such
+ * command takes both); both at once must agree. `usage` shows the command's form in the error.
+ */
+export function onePeer(positional: string | undefined, flag: string | undefined, usage: string): string {
+  if (positional !== undefined && flag !== undefined && positional.toLowerCase() !== flag.toLowerCase())
+    throw new UsageError(`the peer is given twice, as ${positional} and --peer ${flag}: give it once (${usage})`);
+  const peer = positional ?? flag;
+  if (peer === undefined) throw new UsageError(`no peer given: ${usage}`);
+  return peer;
+}
+
 /** Parse a non-negative integer flag; `max` bounds it. */
 export function parseIntFlag(value: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);

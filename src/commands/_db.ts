@@ -11,7 +11,7 @@ import { LnpsStore } from '../core/store/store.js';
 import { providerSettings, type ProviderSettings } from '../core/provider/policy.js';
 import { OPS, type OpContext, type RowSink } from '../core/service/ops.js';
 import { callNodeIfRunning } from '../core/node/control.js';
-import { jsonReplacer, palette, writeOut } from '../output.js';
+import { PUBKEY_WIDTH, TIME_WIDTH, cellText, isPubkeyKey, isTimeKey, jsonReplacer, paintCell, palette, writeOut } from '../output.js';
 import type { GlobalOptions } from './_common.js';
 import { nodeSettings, resolveSettings, settingsReport, shareableUris } from '../core/node/settings.js';
 import { VERSION } from '../core/version.js';
@@ -197,16 +197,20 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
     };
   }
   const p = await palette();
+  const now = Date.now();
+  // Pubkeys and times take the width of their people-readable form (src/output.ts).
+  const width = (c: Column) => Math.max(c.key.length, isPubkeyKey(c.key) ? PUBKEY_WIDTH : isTimeKey(c.key) ? TIME_WIDTH : c.width);
+  const pad = (s: string, c: Column) => (c.align === 'right' && !isTimeKey(c.key) ? s.padStart(width(c)) : s.padEnd(width(c)));
   const cell = (v: unknown, c: Column): string => {
-    const s = v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v, jsonReplacer) : String(v);
-    return c.align === 'right' ? s.padStart(c.width) : s.padEnd(c.width);
+    const s = cellText(c.key, v, now);
+    return paintCell(p, c.key, s, pad(s, c));
   };
   let headerDone = false;
   let buf = '';
   const header = async () => {
     if (headerDone) return;
     headerDone = true;
-    await writeOut(p.head(columns.map((c) => cell(c.key.toUpperCase(), c)).join('  ').trimEnd()) + '\n');
+    await writeOut(p.head(columns.map((c) => pad(c.key.toUpperCase(), c)).join('  ').trimEnd()) + '\n');
   };
   return {
     async row(row) {
@@ -221,7 +225,7 @@ export async function listPrinter(format: 'json' | 'table', key: string, columns
       buf = '';
       const parts = Object.entries(extra)
         .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v, jsonReplacer) : String(v)}`);
+        .map(([k, v]) => `${k} ${cellText(k, v, now)}`);
       await writeOut(p.dim(`(${n} ${n === 1 ? 'row' : 'rows'}${parts.length ? '; ' + parts.join(', ') : ''})`) + '\n');
     },
   };

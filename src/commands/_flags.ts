@@ -166,6 +166,7 @@ export function checkNotEmpty(name: string): Check {
 export const FLAG_FORMS: Record<string, (name: string) => Check> = {
   '--height': checkHeight,
   '--peer': checkPubkey,
+  'connect --peer': checkPeerAddress,
   '--allow': checkPubkey,
   '--connect': checkPeerAddress,
   '--listen': checkListen,

@@ -9,8 +9,9 @@ import { toHex } from '../core/bytes.js';
 import { FORCE_HELP, action, checkOutputFree, examples, globals, parseIntFlag, readFileBytes, readStdin, writeOutputFile } from './_common.js';
 
 interface StripeCommandOptions {
-  k: string;
-  n: string;
+  k?: string;
+  n?: string;
+  stripe?: string;
   out: string;
   force?: boolean;
   seq?: string;
@@ -27,17 +28,30 @@ export function register(program: Command): void {
         'Each shard is one peer_storage blob, so a backup of up to K x 65393 bytes fits, and N - K holders may vanish. Writes one file per shard into DIR.',
     )
     .argument('<file>', "the backup: a file, or '-' for raw bytes on standard input (at most K x 65393 bytes)")
-    .requiredOption('--k <k>', 'data shards: any K of the N rebuild the backup (1..16)')
-    .requiredOption('--n <n>', 'all shards, one per peer (K..32)')
+    .option('--stripe <K-of-N>', 'K data shards of N in all, as `backup --stripe` takes it (or --k K --n N)')
+    .option('--k <k>', 'data shards: any K of the N rebuild the backup (1..16)')
+    .option('--n <n>', 'all shards, one per peer (K..32)')
     .requiredOption('--out <dir>', 'directory for the shard files (created if missing; an existing shard file is refused without --force)')
     .option('--force', 'replace shard files of the same name in --out (without it, an existing file is refused, exit 3)')
     .option('--seq <n>', 'backup sequence number, u64; larger = newer (default: the current time in milliseconds)')
     .addOption(new Option('--pad <mode>', 'padding of every shard: full (65531 bytes, hides the size), none, bucket').choices(['full', 'none', 'bucket']).default('full'))
     .addHelpText(
       'after',
-      examples('lnps stripe channels.backup --k 3 --n 5 --out shards/', 'lnps stripe big.backup --k 16 --n 24 --pad none --out shards/', 'lnps rebuild shards/ --out restored.backup'),
+      examples('lnps stripe channels.backup --k 3 --n 5 --out shards/', 'lnps stripe channels.backup --stripe 3-of-5 --out shards/', 'lnps stripe big.backup --k 16 --n 24 --pad none --out shards/', 'lnps rebuild shards/ --out restored.backup'),
     )
     .action(action(async (file: string, opts: StripeCommandOptions, cmd: Command) => stripeCommand(file, opts, cmd)));
+}
+
+/** K and N, from --stripe K-of-N or from --k and --n (not both). */
+async function shapeOf(opts: StripeCommandOptions): Promise<{ k: string; n: string }> {
+  if (opts.stripe !== undefined) {
+    if (opts.k !== undefined || opts.n !== undefined) throw new UsageError('give --stripe K-of-N, or --k K --n N, not both');
+    const { parseStripeSpec } = await import('../core/node/placement.js');
+    const { k, n } = parseStripeSpec(opts.stripe);
+    return { k: String(k), n: String(n) };
+  }
+  if (opts.k === undefined || opts.n === undefined) throw new UsageError('give the shape: --stripe K-of-N, or --k K --n N');
+  return { k: opts.k, n: opts.n };
 }
 
 function parseSeq(s: string | undefined): bigint {
@@ -59,9 +73,10 @@ async function stripeCommand(file: string, opts: StripeCommandOptions, cmd: Comm
     import('./_sealkey.js'),
     import('../core/backup/stripe.js'),
   ]);
-  const k = parseIntFlag(opts.k, '--k', MAX_K);
+  const { k: kText, n: nText } = await shapeOf(opts);
+  const k = parseIntFlag(kText, '--k', MAX_K);
   if (k < 1) throw new UsageError(`--k must be from 1 to ${MAX_K}, got 0`);
-  const n = parseIntFlag(opts.n, '--n', MAX_N);
+  const n = parseIntFlag(nText, '--n', MAX_N);
   if (n < k) throw new UsageError(`--n must be at least --k (${k}) and at most ${MAX_N}, got ${n}`);
   const seq = parseSeq(opts.seq);
 

@@ -220,7 +220,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       }
       case 'connect': {
         const { pubkey: pk, host, port } = parsePeerAddress(String(params.address ?? ''));
-        return { peer: await node.connect(pk, host, port) };
+        return { peer: peerJson(await node.connect(pk, host, port)) };
       }
       case 'disconnect': {
         const pk = parsePubkey(String(params.peer ?? ''), 'peer');
@@ -228,7 +228,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         return { peer: toHex(pk), disconnected: true };
       }
       case 'listpeers':
-        return { peers: node.listPeers() };
+        return { peers: node.listPeers().map(peerJson) };
       case 'backup': {
         const p = backupParams(params);
         const only = p.peer !== undefined ? parsePubkey(p.peer, '--peer') : undefined;
@@ -392,4 +392,9 @@ export function placementShortfall(active: PeerInfo[], accepting: number, needed
     `${why.length > 0 ? '; ' + why.join('; ') : active.length === 0 ? '; no peer is connected' : ''}: ` +
     `nothing was sent and the current backup stays where it is (connect more peers with \`lnps connect\`, or --force to send anyway${stripe ? ' to refused peers' : ''})`
   );
+}
+
+/** A peer as the control socket shows it: every time in Unix seconds, as in all lnps JSON. */
+function peerJson<P extends { connected_at: number; last_received_at: number }>(p: P): P {
+  return { ...p, connected_at: Math.floor(p.connected_at / 1000), last_received_at: Math.floor(p.last_received_at / 1000) };
 }
