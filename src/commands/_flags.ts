@@ -108,8 +108,11 @@ export function checkChanPoint(name: string): Check {
   };
 }
 
+/** The longest a Node timer waits (about 24.8 days); a longer one fires at once. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
 /** A duration: 500ms, 2s, 1m, 1h or a number of seconds, within min..max milliseconds. */
-export function checkDuration(name: string, minMs = 1, maxMs = 2 ** 31 - 1): Check {
+export function checkDuration(name: string, minMs = 1, maxMs = TIMER_MAX_MS): Check {
   const show = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   return (v) => {
     const m = /^(\d{1,12}(?:\.\d{1,3})?)(ms|s|m|h)?$/.exec(v);
@@ -118,6 +121,7 @@ export function checkDuration(name: string, minMs = 1, maxMs = 2 ** 31 - 1): Che
     const unit = m![2] ?? 's';
     const ms = Math.round(unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000);
     // Timers hold at most 2^31-1 ms (about 24.8 days): a longer wait would fire at once.
+    if (ms > maxMs && maxMs === TIMER_MAX_MS) fail(`${name} must be at most ${TIMER_MAX_MS} ms (about 24 days, the longest a timer waits), got ${quote(v)}`);
     if (ms < minMs || ms > maxMs) fail(`${name} must be from ${show(minMs)} to ${show(maxMs)}, got ${quote(v)}`);
   };
 }
