@@ -164,6 +164,15 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
       maxConnectionsPerIp: settings.maxConnectionsPerIp,
       confirm: settings.confirm,
       raw,
+      inputs: {
+        backupFile: settings.backupFile,
+        backupDebounceMs: settings.backupDebounceMs,
+        heightCmd: settings.heightCmd,
+        heightIntervalMs: settings.heightIntervalMs,
+        channelsCmd: settings.channelsCmd,
+        channelsIntervalMs: settings.channelsIntervalMs,
+        cmdTimeoutMs: settings.cmdTimeoutMs,
+      },
     });
     if (fatal) void running.stop('fatal error');
     else if (signalled) void running.stop(`received ${signalled}`);

@@ -29,7 +29,12 @@ import { parsePeerAddress } from './peeraddr.js';
 import type { MessageConn } from './types.js';
 import { changedSettings, nodeSettings, RELOADABLE, settingsReport, shareableUris, type RawSettings } from './settings.js';
 import { VERSION } from '../version.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { MAX_PLAINTEXT, open as openSealed } from '../backup/seal.js';
+import { parseChannelsJson } from '../service/channels-json.js';
+import { formatChanPoint } from '../store/store.js';
+import { parseHeightOutput, startPoller, watchFile, type FileWatcher, type Poller } from './inputs.js';
 
 export interface ServeConfig {
   paths: NodePaths;
@@ -53,6 +58,19 @@ export interface ServeConfig {
   log: Logger;
   /** The settings as resolved from flags, lnps.conf and defaults: getinfo reports them, SIGHUP diffs against them. */
   raw?: RawSettings;
+  /** Live inputs from the Lightning node beside lnps (`--backup-file`, `--height-cmd`, `--channels-cmd`). */
+  inputs?: LiveInputs;
+}
+
+export interface LiveInputs {
+  backupFile?: string | undefined;
+  backupDebounceMs: number;
+  heightCmd?: string | undefined;
+  heightIntervalMs: number;
+  channelsCmd?: string | undefined;
+  channelsIntervalMs: number;
+  /** A command run still going after this is killed, with its whole process group. */
+  cmdTimeoutMs: number;
 }
 
 /** Default time a shard holder may stay away before its shard moves: a day. */
@@ -208,6 +226,75 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       .finally(() => (retentionRunning = undefined));
   };
 
+  // ---- live inputs from the Lightning node beside lnps ----
+  const inpt = log.sub('INPT');
+  /** A new version of our backup from --backup-file: sealed and sent as `lnps backup` does. */
+  const backupFromFile = async (path: string, bytes: Uint8Array): Promise<void> => {
+    if (stopping) return;
+    const bkup = log.sub('BKUP');
+    // An empty file replaces nothing: a good copy at every peer is worth more than an empty one.
+    if (bytes.length === 0) return bkup.warn(`--backup-file ${path} is empty: not sealed; the current backup stays with the peers`);
+    const b = newBackup(own, sealKey, { plaintext: bytes }, Date.now(), (await stripes.current())?.seq);
+    bkup.info(`--backup-file ${path} changed: new backup seq ${b.seq} (${bytes.length} bytes, ${b.sealed.length} sealed)`);
+    const placed = await node.placeBackup();
+    const sent = placed.filter((x) => x.sent).length;
+    if (sent === 0) bkup.warn(`backup seq ${b.seq} is sealed but no connected peer took it yet; each peer that stores gets it when it connects`);
+    else bkup.info(`backup seq ${b.seq} sent to ${sent} peer${sent === 1 ? '' : 's'}`);
+  };
+  let heightSeen = false;
+  /** Best height from --height-cmd: written only when it changed, then retention runs. */
+  const heightFromCmd = async (out: string): Promise<void> => {
+    const h = parseHeightOutput(out);
+    const old = await store.height();
+    const first = !heightSeen;
+    heightSeen = true;
+    if (old?.height !== h) await store.setHeight(h, Date.now());
+    // The first height of this run at INF (retention runs from here on), every change after at DBG.
+    if (first) inpt.info(`best height ${h} (from --height-cmd${old !== undefined && old.height !== h ? `, was ${old.height}` : ''}): retention can run`);
+    else if (old?.height !== h) inpt.debug(`best height ${h} (from --height-cmd, was ${old?.height ?? 'unknown'})`);
+    if (old?.height !== h) scheduleRetention();
+  };
+  /**
+   * The channel registry from --channels-cmd. The output is the node's whole list, so a channel
+   * open in the registry and missing from it has closed (lnd's listchannels drops a channel
+   * once it closes): it is marked closed at the best known height. Memory: one string per
+   * registry channel and per listed channel, the list itself bounded by MAX_CMD_OUTPUT.
+   */
+  const channelsFromCmd = async (out: string): Promise<void> => {
+    const parsed = parseChannelsJson(out, '--channels-cmd output');
+    const listed = new Set([...parsed.open, ...parsed.closed].map((c) => c.chan_point.toLowerCase()));
+    const h = (await store.height())?.height;
+    const vanished: { peer: string; chan_point: string; close_height: number | null }[] = [];
+    for await (const c of store.channels()) {
+      if (c.rec.state !== 'open') continue;
+      const cp = formatChanPoint(c.chanPoint);
+      if (!listed.has(cp.toLowerCase())) vanished.push({ peer: toHex(c.rec.peer), chan_point: cp, close_height: h ?? null });
+    }
+    const r = await OPS.importchannels!.run(ctx, { open: parsed.open, closed: [...parsed.closed, ...vanished] });
+    const moved = Number(r.added) + Number(r.closed) + Number(r.updated);
+    if (moved > 0) {
+      inpt.info(`channels from --channels-cmd: ${String(r.added)} added, ${String(r.closed)} closed${vanished.length > 0 ? ` (${vanished.length} no longer listed)` : ''}, ${String(r.updated)} updated, ${String(r.unchanged)} unchanged`);
+      scheduleRetention();
+    } else inpt.debug(`channels from --channels-cmd: ${String(r.unchanged)} unchanged`);
+  };
+  const startInputs = (): void => {
+    const i = cfg.inputs;
+    if (!i) return;
+    if (i.heightCmd !== undefined)
+      pollers.push(startPoller({ name: '--height-cmd', cmd: i.heightCmd, intervalMs: i.heightIntervalMs, timeoutMs: i.cmdTimeoutMs, log: inpt, use: heightFromCmd }));
+    if (i.channelsCmd !== undefined)
+      pollers.push(startPoller({ name: '--channels-cmd', cmd: i.channelsCmd, intervalMs: i.channelsIntervalMs, timeoutMs: i.cmdTimeoutMs, log: inpt, use: channelsFromCmd }));
+    if (i.backupFile !== undefined) {
+      const path = resolve(i.backupFile);
+      // The content our newest backup already holds is not sealed again at each start.
+      const cur = own.load();
+      const opened = cur ? openSealed(cur.sealed, sealKey) : undefined;
+      const initialHash = opened?.ok ? createHash('sha256').update(opened.plaintext).digest('hex') : undefined;
+      watcher = watchFile({ path, debounceMs: i.backupDebounceMs, maxBytes: MAX_PLAINTEXT, initialHash, log: inpt, onContent: (b) => backupFromFile(path, b) });
+      inpt.info(`watching --backup-file ${path}`);
+    }
+  };
+
   const handler = async (method: string, params: Record<string, unknown>, c: { row(r: unknown): Promise<void> }): Promise<unknown> => {
     switch (method) {
       case 'op': {
@@ -290,6 +377,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     }
   };
 
+  const pollers: Poller[] = [];
+  let watcher: FileWatcher | undefined;
   let control: ControlServer | undefined;
   let address: { host: string; port: number } | null = null;
   let stopping: Promise<void> | undefined;
@@ -300,6 +389,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     stopping ??= (async () => {
       srvr.info(`Shutting down (${reason})`);
       if (retentionTimer) clearInterval(retentionTimer);
+      // No input starts anything new; a run under way finishes (a command is bounded by its timeout).
+      await Promise.all([...pollers.map((p) => p.stop()), watcher?.stop()]);
       await keeper.stop();
       // Stop accepting and close every peer, so no blob arrives after the flush.
       await node.stop();
@@ -339,6 +430,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   if ((await store.height()) === undefined)
     retention.warn('retention: waiting for height: no block height is known, so no blob is pruned until one is (--height-cmd, or `lnps setheight H`)');
   scheduleRetention();
+  startInputs();
 
   const reload = (next: RawSettings): void => {
     let typed;
