@@ -125,13 +125,19 @@ export function kmpBlobT(nodeKey: Uint8Array, version: number, pt: Uint8Array): 
   return cat(new Uint8Array([version]), ct, nonce, tag);
 }
 
-/** lnd draft: XChaCha20-Poly1305 with the nonce as associated data, padded to `total` bytes. */
-export function lndBlobT(key: Uint8Array, nonce24: Uint8Array, content: Uint8Array, total = 65531): Uint8Array {
-  const pt = new Uint8Array(total - 24 - 16);
-  pt.set(content);
+/** lnd's PackedMulti (a channel.backup file): nonce(24) || XChaCha20-Poly1305(pt, AD = nonce) || tag(16). */
+export function lndPackedT(key: Uint8Array, nonce24: Uint8Array, pt: Uint8Array): Uint8Array {
   const sub = hchachaT(key, nonce24.subarray(0, 16));
   const { ct, tag } = chachaPolyT(sub, cat(new Uint8Array(4), nonce24.subarray(16)), pt, nonce24);
   return cat(nonce24, ct, tag);
+}
+
+/** lnd draft: the PackedMulti copied into a zeroed buffer of `total` bytes (cut when longer, as Go's copy does). */
+export function lndBlobT(key: Uint8Array, nonce24: Uint8Array, content: Uint8Array, total = 65531): Uint8Array {
+  const packed = lndPackedT(key, nonce24, content);
+  const out = new Uint8Array(total);
+  out.set(packed.subarray(0, total));
+  return out;
 }
 
 // ---- plaintexts ----------------------------------------------------------------------------
@@ -153,4 +159,15 @@ export function ldkHolderT(cid: Uint8Array, node: Uint8Array, minSeen: bigint, m
   const rec = (t: number, v: Uint8Array): Uint8Array => cat(new Uint8Array([t, v.length]), v);
   const body = cat(rec(0, cid), rec(2, node), rec(4, be(minSeen, 8)), rec(6, monitor), extra);
   return cat(new Uint8Array([body.length]), body);
+}
+
+/** lnd chanbackup Single: version(1) || u16 length || body, the body's fixed start as single.go writes it, then `rest`. */
+export function lndSingleT(o: { version: number; initiator: boolean; chain: Uint8Array; txid: Uint8Array; index: number; scid: bigint; remote: Uint8Array; addrs: Uint8Array; capacity: bigint; rest: Uint8Array }): Uint8Array {
+  const body = cat(new Uint8Array([o.initiator ? 1 : 0]), o.chain, o.txid, be(o.index, 2), be(o.scid, 8), o.remote, be(o.addrs.length, 2), o.addrs, be(o.capacity, 8), o.rest);
+  return cat(new Uint8Array([o.version]), be(body.length, 2), body);
+}
+
+/** lnd chanbackup Multi, version 0: version || u32 count || singles. */
+export function lndMultiT(singles: Uint8Array[]): Uint8Array {
+  return cat(new Uint8Array([0]), be(singles.length, 4), ...singles);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getPublicKey } from '@noble/secp256k1';
 import {
-  hex, toHexT, sha256T, cat, be, clnMakeSecretT, bip39SeedT, pathT, H, clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, scbT, modernChanT, ldkHolderT,
+  hex, toHexT, sha256T, cat, be, clnMakeSecretT, bip39SeedT, pathT, H, clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, lndPackedT, lndMultiT, lndSingleT, scbT, modernChanT, ldkHolderT,
 } from './formats-build.js';
 
 const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
@@ -170,19 +170,41 @@ test('kmp: --kmp-seed-file follows --network (m/50\'/0\' mainnet, m/48\'/0\' tes
   });
 });
 
-test('lnd (experimental): --lnd-seed-file with --lnd-coin opens a fully padded blob', () => {
+test('lnd (experimental): --lnd-seed-file opens a draft blob padded to 65531; --out writes the plaintext, --out --sealed the channel.backup bytes', () => {
   withDir((dir) => {
     const entropy = seq(16, (i) => 0x42 + i);
     const key = sha256T(getPublicKey(pathT(entropy, [H(1017), H(0), H(7), 0, 0]), true));
-    const blob = lndBlobT(key, seq(24, (i) => 0x70 + i), enc('backup'));
-    const r = run(dir, ['--blob-format', 'lnd', '--lnd-coin', '0', '--lnd-seed-file', file(dir, 'ent', toHexT(entropy)), '--file', file(dir, 'b', blob)]);
+    const remote = getPublicKey(new Uint8Array(32).fill(0x23), true);
+    const multi = lndMultiT([
+      lndSingleT({ version: 3, initiator: true, chain: seq(32, () => 0x06), txid: seq(32, (i) => 0x90 + i), index: 2, scid: (840_000n << 40n) | (3n << 16n) | 2n, remote, addrs: new Uint8Array(0), capacity: 5_000_000n, rest: seq(100, (i) => i) }),
+    ]);
+    const nonce = seq(24, (i) => 0x70 + i);
+    const packed = lndPackedT(key, nonce, multi);
+    const blob = lndBlobT(key, nonce, multi);
+    const plainOut = join(dir, 'multi.bin');
+    const r = run(dir, ['--blob-format', 'lnd', '--lnd-coin', '0', '--lnd-seed-file', file(dir, 'ent', toHexT(entropy)), '--file', file(dir, 'b', blob), '--out', plainOut]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.out, {
-      valid: true, format: 'lnd', plaintext_len: 65491, plaintext_sha256: toHexT(sha256T(cat(enc('backup'), new Uint8Array(65491 - 6)))),
-      experimental: true, trailing_zero_bytes: 65485,
+      valid: true, format: 'lnd', plaintext_len: multi.length, plaintext_sha256: toHexT(sha256T(multi)), experimental: true,
+      sealed_len: packed.length, padding_len: 65531 - packed.length, multi_version: 0, channel_count: 1,
+      channels: [{
+        version: 3, type: 'anchors_zero_fee_htlc', funding_outpoint: `${toHexT(seq(32, (i) => 0x90 + 31 - i))}:2`, remote_node_pub: toHexT(remote),
+        short_channel_id: '840000x3x2', capacity_sat: '5000000', initiator: true, chain_hash: '06'.repeat(32), has_close_tx: false,
+      }],
+      out: plainOut,
     });
+    assert.equal(toHexT(readFileSync(plainOut)), toHexT(multi));
+    const sealedOut = join(dir, 'channel.backup');
+    const s = run(dir, ['--blob-format', 'lnd', '--lnd-seed-file', join(dir, 'ent'), '--file', join(dir, 'b'), '--out', sealedOut, '--sealed']);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(toHexT(readFileSync(sealedOut)), toHexT(packed));
+    assert.equal(statSync(sealedOut).mode & 0o777, 0o600);
     const testnet = run(dir, ['--blob-format', 'lnd', '--network', 'testnet', '--lnd-seed-file', join(dir, 'ent'), '--file', join(dir, 'b')]);
     assert.deepEqual([testnet.status, testnet.out], [1, { valid: false, format: 'lnd', reason: 'auth_failed', experimental: true }]);
+    const padded = Uint8Array.from(blob);
+    padded[65530] = 1;
+    const cut = run(dir, ['--blob-format', 'lnd', '--lnd-seed-file', join(dir, 'ent'), '--file', file(dir, 'cut', padded)]);
+    assert.deepEqual([cut.status, cut.out], [1, { valid: false, format: 'lnd', reason: 'truncated', experimental: true }]);
   });
 });
 

@@ -10,12 +10,12 @@ import { HDKey } from '@scure/bip32';
 import { argon2id } from '@noble/hashes/argon2.js';
 import {
   openClnBlob, openLdkBlob, openKmpBlob, openLndBlob, openForeign, openForeignAuto,
-  ldkPeerStorageKey, kmpNodeKeyFromSeed, lndKeyFromEntropy, lndKeyFromXprv, clnScbKey,
+  ldkPeerStorageKey, kmpNodeKeyFromSeed, decodeLndMulti, lndKeyFromEntropy, lndKeyFromXprv, clnScbKey,
   type ForeignOpenResult,
 } from '../src/core/backup/formats/index.js';
 import {
   hex, toHexT, sha256T, cat, be, clnMakeSecretT, bip39SeedT, pathT, masterT, ckdT, H, secretstreamPushT,
-  clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, scbT, modernChanT, ldkHolderT, CLN_DOC_LEGACY_CHAN, hchachaT,
+  clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, lndPackedT, lndMultiT, lndSingleT, scbT, modernChanT, ldkHolderT, CLN_DOC_LEGACY_CHAN, hchachaT,
 } from './formats-build.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -305,28 +305,112 @@ const LND_ENTROPY = seq(16, (i) => 0x42 + i);
 const lndKeyT = (coin: number): Uint8Array => sha256T(getPubT(pathT(LND_ENTROPY, [H(1017), H(coin), H(7), 0, 0])));
 import { getPublicKey as getPubT } from '@noble/secp256k1';
 
-test('lnd: SHA-256 of the m/1017\'/coin\'/7\'/0/0 public key from the aezeed entropy opens a padded blob', () => {
+/** Two channels as lnd's single.go writes them: an anchors channel (version 2) and a taproot one with close-tx inputs (5 | 0x80). */
+const LND_REMOTE_A = getPubT(new Uint8Array(32).fill(0x21), true);
+const LND_REMOTE_B = getPubT(new Uint8Array(32).fill(0x22), true);
+const LND_MULTI = lndMultiT([
+  lndSingleT({ version: 2, initiator: true, chain: seq(32, (i) => 0xa0 + i), txid: seq(32, (i) => i), index: 1, scid: (800_000n << 40n) | (12n << 16n) | 1n, remote: LND_REMOTE_A, addrs: hex('017f00000126ad'), capacity: 1_000_000n, rest: seq(120, (i) => i) }),
+  lndSingleT({ version: 0x85, initiator: false, chain: seq(32, (i) => 0xa0 + i), txid: seq(32, (i) => 0x40 + i), index: 0, scid: 5n << 40n, remote: LND_REMOTE_B, addrs: new Uint8Array(0), capacity: 250_000n, rest: seq(300, (i) => 7 * i) }),
+]);
+const LND_CHANNELS = [
+  {
+    version: 2, type: 'anchors', funding_outpoint: `${toHexT(seq(32, (i) => 31 - i))}:1`, remote_node_pub: toHexT(LND_REMOTE_A), short_channel_id: '800000x12x1',
+    capacity_sat: 1_000_000n, initiator: true, chain_hash: toHexT(seq(32, (i) => 0xa0 + 31 - i)), has_close_tx: false,
+  },
+  {
+    version: 5, type: 'simple_taproot', funding_outpoint: `${toHexT(seq(32, (i) => 0x40 + 31 - i))}:0`, remote_node_pub: toHexT(LND_REMOTE_B), short_channel_id: '5x0x0',
+    capacity_sat: 250_000n, initiator: false, chain_hash: toHexT(seq(32, (i) => 0xa0 + 31 - i)), has_close_tx: true,
+  },
+];
+
+test('lnd: SHA-256 of the m/1017\'/coin\'/7\'/0/0 public key opens a draft blob (PackedMulti, zeros after it) and lists its channels', () => {
   const key = lndKeyT(0);
   assert.equal(toHexT(lndKeyFromEntropy(LND_ENTROPY, 0)), toHexT(key));
   assert.notEqual(toHexT(lndKeyFromEntropy(LND_ENTROPY, 1)), toHexT(key));
-  const content = enc('multi channel backup');
-  const blob = lndBlobT(key, seq(24, (i) => 0x70 + i), content);
+  const nonce = seq(24, (i) => 0x70 + i);
+  const packed = lndPackedT(key, nonce, LND_MULTI);
+  const blob = lndBlobT(key, nonce, LND_MULTI);
   assert.equal(blob.length, 65531);
   const r = openLndBlob(blob, key);
-  assert.equal(r.valid, true);
+  assert.equal(r.valid, true, r.reason);
   assert.equal(r.experimental, true);
-  assert.equal(r.plaintext!.length, 65531 - 40);
-  assert.equal(toHexT(r.plaintext!.subarray(0, content.length)), toHexT(content));
-  assert.deepEqual(r.details, { trailing_zero_bytes: 65531 - 40 - content.length });
+  assert.equal(toHexT(r.plaintext!), toHexT(LND_MULTI));
+  // The sealed bytes without the padding: exactly what lnd writes to channel.backup.
+  assert.equal(toHexT(r.sealed!), toHexT(packed));
+  assert.deepEqual(r.details, { sealed_len: packed.length, padding_len: 65531 - packed.length, multi_version: 0, channel_count: 2 });
+  assert.deepEqual(r.channels, LND_CHANNELS);
+  assert.equal(r.content_error, undefined);
+  // The PackedMulti alone (a channel.backup file, no padding) opens the same way.
+  const bare = openLndBlob(packed, key);
+  assert.deepEqual([bare.valid, bare.details?.sealed_len, bare.details?.padding_len], [true, packed.length, 0]);
 });
 
-test('lnd: a blob made by libsodium (XChaCha20-Poly1305 IETF, nonce as AD) opens exactly', () => {
+test('lnd: a blob whose tag ends in zero bytes opens at its true end', () => {
+  const key = lndKeyT(0);
+  const content = lndMultiT([]);
+  // Search nonces until the tag's last byte is 0: 1 in 256 each, so 5000 tries all but surely find one.
+  let nonce: Uint8Array | undefined;
+  for (let i = 0; i < 5000 && !nonce; i++) {
+    const n = cat(be(i, 4), new Uint8Array(20).fill(0x5a));
+    if (lndPackedT(key, n, content).at(-1) === 0) nonce = n;
+  }
+  assert.ok(nonce, 'no nonce in 5000 gave a tag ending in 0x00');
+  const packed = lndPackedT(key, nonce, content);
+  let zeros = 0;
+  while (packed[packed.length - 1 - zeros] === 0) zeros++;
+  assert.ok(zeros >= 1);
+  const r = openLndBlob(lndBlobT(key, nonce, content), key);
+  assert.equal(r.valid, true, r.reason);
+  assert.equal(toHexT(r.sealed!), toHexT(packed));
+  assert.deepEqual(r.details, { sealed_len: packed.length, padding_len: 65531 - packed.length, multi_version: 0, channel_count: 0 });
+  assert.deepEqual(r.channels, []);
+});
+
+test('lnd: a non-zero byte in the padding is auth_failed; a PackedMulti cut at 65531 bytes is truncated', () => {
+  const key = lndKeyT(0);
+  const blob = lndBlobT(key, seq(24, (i) => 0x70 + i), LND_MULTI);
+  const packedLen = lndPackedT(key, seq(24, (i) => 0x70 + i), LND_MULTI).length;
+  for (const at of [packedLen, packedLen + 1, packedLen + 16, packedLen + 17, 40_000, 65529]) {
+    const t = Uint8Array.from(blob);
+    t[at] = 0x01;
+    assert.deepEqual(openLndBlob(t, key), { valid: false, format: 'lnd', reason: 'auth_failed', experimental: true }, `padding byte ${at}`);
+  }
+  // The last byte of 65531 non-zero means no zero tail: that is the shape of a cut PackedMulti.
+  const last = Uint8Array.from(blob);
+  last[65530] = 0x01;
+  assert.equal(openLndBlob(last, key).reason, 'truncated');
+  // A multi too large for the draft's buffer: Go's copy keeps the first 65531 bytes, so it can never open.
+  let cut: Uint8Array | undefined;
+  for (let i = 0; i < 50 && !cut; i++) {
+    const b = lndBlobT(key, cat(be(i, 4), new Uint8Array(20)), cat(LND_MULTI, new Uint8Array(65531)));
+    if (b[65530] !== 0) cut = b;
+  }
+  assert.ok(cut);
+  assert.equal(cut.length, 65531);
+  assert.deepEqual(openLndBlob(cut, key), { valid: false, format: 'lnd', reason: 'truncated', experimental: true });
+  // Not 65531 bytes, or ending in zeros: auth_failed, not truncated.
+  assert.equal(openLndBlob(cut.subarray(0, 65530), key).reason, 'auth_failed');
+  assert.equal(openLndBlob(new Uint8Array(65531), key).reason, 'auth_failed');
+});
+
+test('lnd: a blob made by libsodium (XChaCha20-Poly1305 IETF, nonce as AD) opens exactly; content that is no multi is content_error', () => {
   const r = openLndBlob(
     hex('6465666768696a6b6c6d6e6f707172737475767778797a7b78ef24ea010f410dec0edbb96c6286f0606b23689942a170e8b7b1691f4cb3074d31cf1df492cbaef595348d85e9f09e2cac4231ffdfe46ea526936dcea3ec49bcd1ca'),
     hex('78311f3aaaa19c6a5484c0f1196ff4133086b5b661c86093595533aa849170a6'),
   );
   assert.equal(r.valid, true);
   assert.equal(toHexT(r.plaintext!), toHexT(cat(enc('lnd peer storage test plaintext'), new Uint8Array(20))));
+  assert.match(r.content_error!, /^multi\.version: multi backup version 108, lnd knows only 0$/);
+});
+
+test('lnd: the multi decoder: unknown single versions are skipped by length, trailing bytes counted, lies refused', () => {
+  const unknown = cat(new Uint8Array([0x07]), be(3, 2), hex('aabbcc'));
+  const m = decodeLndMulti(cat(lndMultiT([unknown]), hex('0000')));
+  assert.deepEqual(m, { version: 0, count: 1, channels: [{ version: 7, decoded: false, length: 3 }], trailing: 2 });
+  assert.throws(() => decodeLndMulti(hex('00ffffffff000000')), { name: 'DecodeError', code: 'too_large' });
+  assert.throws(() => decodeLndMulti(hex('01')), { name: 'DecodeError', code: 'bad_value' });
+  // A body too short for the fields every version has.
+  assert.throws(() => decodeLndMulti(cat(hex('0000000001'), hex('020002'), hex('0100'))), { name: 'DecodeError', code: 'truncated' });
 });
 
 test('lnd: the root key as xprv gives the same key as the entropy', () => {
@@ -335,9 +419,10 @@ test('lnd: the root key as xprv gives the same key as the entropy', () => {
   assert.equal(toHexT(lndKeyFromXprv(node.privateExtendedKey, 0)), toHexT(lndKeyT(0)));
 });
 
-test('lnd: every tampered byte (nonce, ciphertext, tag) of a compact blob is auth_failed; wrong coin, short, empty', () => {
+test('lnd: every tampered byte (nonce, ciphertext, tag, padding) of a small padded blob is auth_failed; wrong coin, short, empty', () => {
   const key = lndKeyT(0);
-  const blob = lndBlobT(key, seq(24, (i) => i), enc('abc'), 24 + 16 + 40);
+  const blob = lndBlobT(key, seq(24, (i) => i), lndMultiT([]), 24 + 16 + 5 + 40);
+  assert.equal(openLndBlob(blob, key).valid, true);
   everyByteTampered(blob, (b) => openLndBlob(b, key));
   assert.equal(openLndBlob(blob, lndKeyT(1)).reason, 'auth_failed');
   assert.equal(openLndBlob(blob.subarray(0, 39), key).reason, 'too_short');
@@ -366,14 +451,14 @@ test('auto: tries every format the secrets allow and names the one that opened; 
 
 test('decoders and openers are total: arbitrary bytes give DecodeError or an invalid result, nothing else', async () => {
   const fc = (await import('fast-check')).default;
-  const { decodeStaticChanBackup, decodeMonitorHolders } = await import('../src/core/backup/formats/index.js');
+  const { decodeStaticChanBackup, decodeMonitorHolders, decodeLndMulti: decodeMulti } = await import('../src/core/backup/formats/index.js');
   const { DecodeError } = await import('../src/core/errors.js');
   const key = new Uint8Array(32).fill(9);
   // Prefixes that reach deep into each layout, so the fields after the header are exercised.
-  const scbPrefix = fc.constantFrom(hex('17f9'), hex('17f7'), hex('17f90000000000000001000000010001'), new Uint8Array(0));
+  const scbPrefix = fc.constantFrom(hex('17f9'), hex('17f7'), hex('17f90000000000000001000000010001'), hex('0000000001'), hex('000000000102'), new Uint8Array(0));
   fc.assert(
     fc.property(scbPrefix, fc.uint8Array({ maxLength: 400 }), (p, tail) => {
-      for (const decode of [decodeStaticChanBackup, decodeMonitorHolders]) {
+      for (const decode of [decodeStaticChanBackup, decodeMonitorHolders, decodeMulti]) {
         try {
           decode(cat(p, tail));
         } catch (e) {

@@ -91,10 +91,9 @@ export function recoveryOutput(format: ForeignFormat, blob: Uint8Array, opened: 
   switch (format) {
     case 'cln':
       return { main: Uint8Array.from(blob), what: 'emergency.recover (the encrypted static channel backup, as returned)' };
-    case 'lnd': {
-      const sealedLen = typeof opened.details?.sealed_len === 'number' ? opened.details.sealed_len : blob.length;
-      return { main: blob.slice(0, sealedLen), what: 'channel.backup (the sealed PackedMulti, padding removed)' };
-    }
+    case 'lnd':
+      // The reader found the sealed end (the padding lies outside the encryption).
+      return { main: Uint8Array.from(opened.sealed ?? blob), what: 'channel.backup (the sealed PackedMulti, padding removed)' };
     case 'ldk': {
       const json = { format: 'ldk', plaintext_sha256: toHex(sha256(plain)), channels: jsonSafe(opened.channels ?? []), ...(opened.content_error ? { content_error: opened.content_error } : {}) };
       return {

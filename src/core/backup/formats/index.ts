@@ -13,7 +13,7 @@ export { hsmSecretKind, hsmSecretNeedsPassphrase, clnScbKey, clnMakeSecret, clnR
 export { openClnBlob, decodeStaticChanBackup } from './cln.js';
 export { openLdkBlob, ldkPeerStorageKey, decodeMonitorHolders } from './ldk.js';
 export { openKmpBlob, kmpNodeKeyFromSeed, kmpNodeKeyPath } from './kmp.js';
-export { openLndBlob, lndKeyFromEntropy, lndKeyFromXprv, lndKeyFromRoot, lndFamilyKey } from './lnd.js';
+export { openLndBlob, decodeLndMulti, LND_PADDED_LEN, lndKeyFromEntropy, lndKeyFromXprv, lndKeyFromRoot, lndFamilyKey } from './lnd.js';
 export { foreignIdentity, clnNodeKey, ldkNodeKey, ldkKeysManagerSeed, lndNodeKeyFromRoot, LND_NODE_KEY_FAMILY, type ForeignIdentity } from './identity.js';
 export { parseRootXprvBytes, type ExtendedPrivateKey } from './bip32.js';
 

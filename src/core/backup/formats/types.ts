@@ -13,10 +13,12 @@ export const FOREIGN_FORMATS: readonly ForeignFormat[] = ['cln', 'ldk', 'lnd', '
  * - `unknown_version`: the format carries a version byte and this one is not known
  * - `auth_failed`: the tag does not verify: a wrong key, another format, or tampering
  *   (deliberately one reason: which byte was changed is not something to leak)
+ * - `truncated`: lnd's draft: exactly 65531 bytes with no zero padding, and does not open:
+ *   the sealed backup was longer than the draft's buffer and was cut
  * - `bad_secret`: the secret itself is wrong or unreadable (a wrong passphrase, a corrupt
  *   hsm_secret, an invalid mnemonic)
  */
-export type ForeignReason = 'empty' | 'too_short' | 'unknown_version' | 'auth_failed' | 'bad_secret';
+export type ForeignReason = 'empty' | 'too_short' | 'unknown_version' | 'auth_failed' | 'truncated' | 'bad_secret';
 
 /** What opening a blob found. `plaintext` is only set when `valid`. */
 export interface ForeignOpenResult {
@@ -28,7 +30,7 @@ export interface ForeignOpenResult {
   channels?: Record<string, unknown>[];
   /** Extra facts about the content (e.g. a CLN backup's own timestamp). */
   details?: Record<string, unknown>;
-  /** lnd: the sealed bytes without the padding, as lnd writes them to channel.backup. */
+  /** lnd: the sealed PackedMulti without the padding, as lnd writes it to channel.backup. */
   sealed?: Uint8Array;
   /** Set when the plaintext opened but its content could not be decoded. */
   content_error?: string;
