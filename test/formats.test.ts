@@ -15,7 +15,7 @@ import {
 } from '../src/core/backup/formats/index.js';
 import {
   hex, toHexT, sha256T, cat, be, clnMakeSecretT, bip39SeedT, pathT, masterT, ckdT, H, secretstreamPushT,
-  clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, lndPackedT, lndMultiT, lndSingleT, scbT, modernChanT, ldkHolderT, CLN_DOC_LEGACY_CHAN, hchachaT,
+  chachaPolyT, clnBlobT, ldkBlobT, kmpBlobT, lndBlobT, lndPackedT, lndMultiT, lndSingleT, scbT, modernChanT, ldkHolderT, CLN_DOC_LEGACY_CHAN, hchachaT,
 } from './formats-build.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -297,6 +297,38 @@ test('kmp: the version byte is read after decryption (4 and 5 open, 6 is unknown
   assert.equal(openKmpBlob(clnBlobT(key, seq(24, (i) => 0x06 + i), enc('x')), key).reason, 'auth_failed');
   assert.equal(openKmpBlob(blob.subarray(0, 28), key).reason, 'too_short');
   assert.equal(openKmpBlob(new Uint8Array(0), key).reason, 'empty');
+});
+
+/** BOLT #1 BigSize, written here on its own. */
+const bigSizeT = (n: number): Uint8Array => (n < 0xfd ? new Uint8Array([n]) : n <= 0xffff ? cat(new Uint8Array([0xfd]), be(n, 2)) : cat(new Uint8Array([0xfe]), be(n, 4)));
+/** One item of lightning-kmp's legacy list: [2 version bytes] || ciphertext || nonce(12) || tag(16). */
+function kmpLegacyItemT(key: Uint8Array, pt: Uint8Array, prefix: Uint8Array): Uint8Array {
+  const nonce = sha256T(pt).subarray(0, 12);
+  const { ct, tag } = chachaPolyT(key, nonce, pt);
+  return cat(prefix, ct, nonce, tag);
+}
+
+test('kmp: the legacy list layout (BigSize count, length-prefixed items, each with or without its 2-byte prefix) opens; items that do not open are ignored', () => {
+  const key = pathT(KMP_SEED, [H(50), H(0)]);
+  const other = pathT(KMP_SEED, [H(48), H(0)]);
+  const s1 = cat(new Uint8Array([4]), seq(300, (i) => i)); // a v4 channel state: version byte first
+  const s2 = cat(new Uint8Array([4]), enc('second channel'));
+  const items = [kmpLegacyItemT(key, s1, hex('0400')), kmpLegacyItemT(key, s2, new Uint8Array(0)), kmpLegacyItemT(other, enc('not ours'), hex('0400'))];
+  const blob = cat(bigSizeT(items.length), ...items.flatMap((it) => [bigSizeT(it.length), it]));
+  const r = openKmpBlob(blob, key);
+  assert.equal(r.valid, true, r.reason);
+  assert.deepEqual(r.details, { layout: 'legacy_list', items: 3, items_opened: 2, item_versions: [4, 4] });
+  assert.equal(toHexT(r.plaintext!), toHexT(cat(bigSizeT(2), bigSizeT(s1.length), s1, bigSizeT(s2.length), s2)));
+  // Older states began with a u32 version (2 or 3).
+  const v3 = cat(be(3, 4), enc('v3 state'));
+  const old = openKmpBlob(cat(bigSizeT(1), bigSizeT(kmpLegacyItemT(key, v3, hex('0000')).length), kmpLegacyItemT(key, v3, hex('0000'))), key);
+  assert.deepEqual(old.details, { layout: 'legacy_list', items: 1, items_opened: 1, item_versions: [3] });
+  // Under the other key only the third item opens (its content begins with 'n').
+  assert.deepEqual(openKmpBlob(blob, other).details, { layout: 'legacy_list', items: 3, items_opened: 1, item_versions: [0x6e] });
+  // No item opens with this key, a count the items do not fill, a cut item: auth_failed.
+  assert.equal(openKmpBlob(cat(bigSizeT(1), bigSizeT(items[2]!.length), items[2]!), key).reason, 'auth_failed');
+  assert.equal(openKmpBlob(cat(bigSizeT(200), blob.subarray(1)), key).reason, 'auth_failed');
+  assert.equal(openKmpBlob(blob.subarray(0, blob.length - 1), key).reason, 'auth_failed');
 });
 
 // ---- lnd (experimental) --------------------------------------------------------------------

@@ -84,7 +84,8 @@ const jsonSafe = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) =
  *   channel backup unpadded, which is the content of an `emergency.recover` file
  * - lnd: the sealed PackedMulti without the draft's zero padding: a `channel.backup` file
  * - ldk: the plaintext (the serialized channel holders), plus the holders decoded as JSON
- * - kmp: the version byte, then the plaintext, as Phoenix reads its own backup
+ * - kmp: the version byte, then the plaintext, as Phoenix reads its own backup; for the legacy
+ *   list layout, the opened channel states in the list's own framing
  */
 export function recoveryOutput(format: ForeignFormat, blob: Uint8Array, opened: ForeignOpenResult): RecoveryOutput {
   const plain = opened.plaintext!;
@@ -103,6 +104,8 @@ export function recoveryOutput(format: ForeignFormat, blob: Uint8Array, opened: 
       };
     }
     case 'kmp': {
+      if (opened.details?.layout === 'legacy_list')
+        return { main: Uint8Array.from(plain), what: `the decrypted channel states of the legacy list layout (${String(opened.details.items_opened)} of ${String(opened.details.items)} items opened; a BigSize count, then each state BigSize-length-prefixed)` };
       const version = typeof opened.details?.version === 'number' ? opened.details.version : blob[0]!;
       const out = new Uint8Array(1 + plain.length);
       out[0] = version;
