@@ -1,7 +1,7 @@
 // How a command reaches the database: the single place that decides it. Today it opens the
 // database directly; with a running node the same operations go through its control socket.
 import { join, resolve } from 'node:path';
-import { exists, nodePaths, readNodeKey, readNodeKeyOf, type NodePaths } from '../core/datadir.js';
+import { exists, nodePaths, readNodeKey, readNodeKeyOf, secureNodeDir, type NodePaths } from '../core/datadir.js';
 import { bindNodeKey, recordedNotice } from '../core/service/create.js';
 import { StoreError, UsageError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
@@ -54,6 +54,7 @@ export interface OpenedContext {
 /** Open an existing database (never creates one: "no database at PATH: run `lnps create`"). */
 export async function openContext(g: GlobalOptions, settings: ProviderSettings = providerSettings()): Promise<OpenedContext> {
   const paths = pathsOf(g);
+  secureNodeDir(paths, (line) => process.stderr.write(`lnps: ${line}\n`));
   const kv = await openLevelKv(paths.dbPath, { pidFile: pidFileOf(paths) });
   let store: LnpsStore;
   try {

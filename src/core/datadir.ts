@@ -1,4 +1,5 @@
-// Where a node keeps its files, and its secret key.
+// Where a node keeps its files, and its secret key. Everything in it is private to the user
+// running lnps: directories 0700, files 0600 (see secureNodeDir and src/core/umask.ts).
 //
 //   <datadir>/node.key            32-byte secret as 64 hex digits, mode 0600
 //   <datadir>/lnps.conf           optional settings for `lnps serve`
@@ -6,8 +7,9 @@
 //   <datadir>/<network>/lnps.sock the running node's control socket (mode 0600)
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { closeSync, fstatSync, openSync, readSync, writeSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, mkdirSync, statSync } from 'node:fs';
 import { StoreError } from './errors.js';
+import { writeOutputFile } from './outfile.js';
 
 export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
 export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'signet', 'regtest'];
@@ -68,6 +70,11 @@ export function readNodeKey(path: string): Uint8Array {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new StoreError('unavailable', `key file ${path} is not a regular file`);
+    // Like ssh: a key that belongs to another user is not ours to use, even when we can read
+    // it (as root we can read anything).
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (uid !== undefined && st.uid !== uid)
+      throw new StoreError('unavailable', `key file ${path} is owned by user id ${st.uid}, not by the user running lnps (${uid}): it must be the user's own (chown it, or run lnps as its owner)`);
     if ((st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
       throw new StoreError('unavailable', `key file ${path} has permissions ${mode}, which are too open: it must be readable by its owner only (chmod 600 ${path})`);
@@ -106,20 +113,19 @@ export function readNodeKeyOf(paths: NodePaths): Uint8Array {
   return readNodeKey(paths.keyPath);
 }
 
-/** Write a new key file (mode 0600); never overwrites an existing one. */
+/**
+ * Write a new key file (mode 0600); never overwrites an existing one. It goes through the
+ * `--out` writer: a private temporary file, fsynced, linked to its name (which fails when a
+ * key is there), then the directory fsynced. A crash just after `lnps create` leaves no key
+ * or the whole key, never an empty node.key.
+ */
 export function writeNewNodeKey(path: string, secret: Uint8Array): void {
-  let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    writeOutputFile(path, Buffer.from(secret).toString('hex') + '\n', { force: false });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StoreError('exists', `a key file already exists at ${path}: lnps never overwrites a node key`);
-    throw new StoreError('unavailable', `cannot create key file ${path}: ${code}`);
-  }
-  try {
-    writeSync(fd, Buffer.from(secret).toString('hex') + '\n');
-  } finally {
-    closeSync(fd);
+    if (e instanceof StoreError && e.code === 'exists') throw new StoreError('exists', `a key file already exists at ${path}: lnps never overwrites a node key`);
+    if (e instanceof StoreError) throw new StoreError('unavailable', e.message.replace(/^cannot write /, 'cannot create key file '));
+    throw e;
   }
 }
 
@@ -130,6 +136,68 @@ export function makePrivateDir(path: string): void {
   } catch (e) {
     throw new StoreError('unavailable', `cannot create directory ${path}: ${(e as NodeJS.ErrnoException).code}`);
   }
+}
+
+const modeText = (mode: number): string => (mode & 0o777).toString(8).padStart(4, '0');
+
+/** Make a regular file 0600 when it is looser; true when it changed. Symlinks are left alone. */
+function tightenFile(path: string): boolean {
+  const st = lstatSync(path);
+  if (!st.isFile() || (st.mode & 0o077) === 0) return false;
+  try {
+    chmodSync(path, 0o600);
+  } catch (e) {
+    throw new StoreError('unavailable', `${path} has permissions ${modeText(st.mode)}, open to other users, and cannot be made private: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  return true;
+}
+
+/**
+ * The directories of a node are private. The data directory, the network's directory and its
+ * LevelDB directory, when they exist, are made 0700, and LevelDB's files 0600; each that was
+ * looser (made before lnps set its umask, or by hand) is tightened, and `notice` gets one line
+ * per directory saying so; files are tightened quietly (their count is returned). Tightened rather than refused: the node's own files are never
+ * meant for other users, so there is nothing for the operator to decide. The data directory
+ * itself may be a symlink (its target is checked).
+ */
+export function secureNodeDir(paths: NodePaths, notice: (line: string) => void): number {
+  for (const dir of [paths.datadir, paths.networkDir, paths.dbPath]) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch {
+      continue; // not made yet: it is created 0700
+    }
+    if (!st.isDirectory()) throw new StoreError('unavailable', `${dir} is not a directory`);
+    if ((st.mode & 0o077) !== 0) {
+      try {
+        chmodSync(dir, 0o700);
+      } catch (e) {
+        throw new StoreError('unavailable', `${dir} has permissions ${modeText(st.mode)}, open to other users, and cannot be made private: ${(e as NodeJS.ErrnoException).code}`);
+      }
+      notice(`${dir} had permissions ${modeText(st.mode)}, open to other users: made it 0700`);
+    }
+  }
+  let names: string[];
+  try {
+    names = readdirSync(paths.dbPath);
+  } catch {
+    return 0;
+  }
+  // LevelDB keeps a handful of files (log, manifest, tables); at most a few thousand tables.
+  let n = 0;
+  for (const name of names) {
+    try {
+      if (tightenFile(join(paths.dbPath, name))) n++;
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      // Gone in between (LevelDB compacts): nothing to tighten.
+    }
+  }
+  // Files are tightened without a word: LevelDB makes its files 0644 less the umask, and a
+  // process without lnps's umask (an older lnps, a tool opening the database) leaves them so
+  // at every compaction; saying so each time would only be noise. The count is returned.
+  return n;
 }
 
 export function exists(path: string): boolean {

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { toHex } from '../bytes.js';
 import { InputError, StoreError, UsageError } from '../errors.js';
 import { parsePubkey, publicKeyOf } from '../keys.js';
-import { makePrivateDir, type NodePaths } from '../datadir.js';
+import { makePrivateDir, secureNodeDir, type NodePaths } from '../datadir.js';
 import { deriveSealKey, type SealKey } from '../backup/seal.js';
 import { CHAIN_HASH } from '../wire/registry.js';
 import { acceptPeer, connectPeer, LocalKey, type PeerConnection } from '../transport/index.js';
@@ -133,6 +133,9 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     throw new StoreError('locked', `an lnps node is already running on ${paths.datadir} (${paths.network})${pid !== undefined ? `, pid ${pid}` : ''}`);
   }
 
+  // The node's directories 0700 and its database files 0600; looser ones are tightened, and
+  // the log says so.
+  secureNodeDir(paths, (line) => srvr.warn(line));
   makePrivateDir(paths.networkDir);
   const kv = await openLevelKv(paths.dbPath, { pidFile });
   const store = await LnpsStore.open(kv);

@@ -1,6 +1,6 @@
 // `lnps create`: the data directory (0700), the node key (0600) and the network's database.
 import { randomBytes } from 'node:crypto';
-import { databasesIn, exists, isValidSecret, makePrivateDir, readNodeKey, writeNewNodeKey, type NodePaths } from '../datadir.js';
+import { databasesIn, exists, isValidSecret, makePrivateDir, readNodeKey, secureNodeDir, writeNewNodeKey, type NodePaths } from '../datadir.js';
 import { StoreError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { publicKeyOf } from '../keys.js';
@@ -31,7 +31,7 @@ export interface CreateResult {
  * again for another network only adds that network's database; when everything exists it is
  * an error, so a mistyped --datadir does not pass silently.
  */
-export async function createNode(paths: NodePaths): Promise<CreateResult> {
+export async function createNode(paths: NodePaths, notice: (line: string) => void = () => undefined): Promise<CreateResult> {
   const keyExists = exists(paths.keyPath);
   const dbExists = levelExists(paths.dbPath);
   if (keyExists && dbExists)
@@ -48,6 +48,8 @@ export async function createNode(paths: NodePaths): Promise<CreateResult> {
   const created: string[] = [];
   // An existing key is read first: its permissions are checked before anything is created.
   let secret = keyExists ? readNodeKey(paths.keyPath) : undefined;
+  // Directories that exist already (made by hand, or by an older lnps) are made private.
+  secureNodeDir(paths, notice);
   makePrivateDir(paths.datadir);
   makePrivateDir(paths.networkDir);
   if (!secret) {
