@@ -164,6 +164,11 @@ test('retention at the boundary: 2015 blocks after the close kept, 2016 prunable
   assert.equal(isPrunable({ meta: { ...meta, updated_at: 5 }, channels: undefined }, 1, 5 + 14 * DAY_MS, s), true);
   // Configurable.
   assert.equal(isPrunable({ meta, channels: closed }, 800_010, 0, providerSettings({ retentionBlocks: 10 })), true);
+  // A peer on the allowlist is kept as a channel peer is, however old its blob or its last close.
+  const allowed = providerSettings({ policy: 'allowlist', allowlist: new Set([toHex(pk(9))]) });
+  assert.equal(isPrunable({ meta, channels: undefined, peer: pk(9) }, 900_000, 10 * 365 * DAY_MS, allowed), false);
+  assert.equal(isPrunable({ meta, channels: closed, peer: pk(9) }, 900_000, 10 * 365 * DAY_MS, allowed), false);
+  assert.equal(isPrunable({ meta, channels: undefined, peer: pk(8) }, 900_000, 10 * 365 * DAY_MS, allowed), true);
 });
 
 test('prunable(height, now) lists only peers retention lets go, never one with a pending blob', async () => {

@@ -182,7 +182,7 @@ export async function prunepeerbackup(ctx: OpContext, params: unknown, sink: Row
     throw new UsageError('no block height known: give --height H (the current block height) or record it with `lnps setheight H`');
   const now = ctx.now();
   const prunable = (meta: PeerMeta, channels: PeerChannels | undefined, who: Uint8Array): boolean =>
-    (force || isPrunable({ meta, channels }, height, now, ctx.settings)) && (force || !hasPending(ctx, who));
+    (force || isPrunable({ meta, channels, peer: who }, height, now, ctx.settings)) && (force || !hasPending(ctx, who));
   const total = peer ? 1 : (await ctx.store.totals()).peers;
 
   // Scan first (no lock), then delete in one batch that re-checks each candidate, so a peer
