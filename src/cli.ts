@@ -85,10 +85,10 @@ function commandName(args: string[]): string | undefined {
 }
 
 /** One line on stderr (a stack trace only with --debug) and the exit code for the error. */
-async function reportError(err: unknown, debug: boolean): Promise<number> {
-  const { EXIT, exitCodeFor } = await import('./exit.js');
+async function reportError(err: unknown, debug: boolean, args: readonly string[] = []): Promise<number> {
+  const [{ EXIT, exitCodeFor }, { withContext }] = await Promise.all([import('./exit.js'), import('./commands/_hints.js')]);
   const code = exitCodeFor(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = withContext(err, err instanceof Error ? err.message : String(err), args);
   if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   else process.stderr.write(`lnps: ${code === EXIT.internal ? 'internal error: ' : ''}${message.split('\n')[0]}\n`);
   return code;
@@ -115,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       return typeof process.exitCode === 'number' ? process.exitCode : 0;
     }
   } catch (err) {
-    return reportError(err, debug);
+    return reportError(err, debug, args);
   }
   // An unknown command is answered from the command table alone: no command is loaded.
   if (name !== undefined && canonical !== undefined && !COMMANDS[canonical] && name !== 'help') {
@@ -138,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    return reportError(err, debug);
+    return reportError(err, debug, args);
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,11 +59,11 @@ test('create: datadir 0700, node.key 0600 with 64 hex digits, public key printed
   assert.equal(JSON.parse(r2.stdout).node_pubkey, out.node_pubkey);
 }));
 
-test('read commands never create a database: exit 3, "no database at PATH: run `lnps create`"', withDir((dir, run) => {
+test('read commands never create a database: exit 3, "no database at PATH: run `lnps create` with the flags given"', withDir((dir, run) => {
   for (const args of [['getinfo'], ['listpeerstorage'], ['listchannels'], ['getpeerstorage', pkHex(1)]]) {
     const r = run(...args);
     assert.equal(r.status, 3, args.join(' '));
-    assert.equal(r.stderr, `lnps: no database at ${join(dir, 'regtest', 'db')}: run \`lnps create\`\n`);
+    assert.equal(r.stderr, `lnps: no database at ${join(dir, 'regtest', 'db')}: run \`lnps create --datadir ${dir} --network regtest\`\n`);
     assert.equal(r.stdout, '');
   }
   assert.equal(existsSync(join(dir, 'regtest', 'db')), false);
@@ -257,5 +257,40 @@ test('database commands have --help with an example', () => {
     const r = spawnSync(process.execPath, [BIN, c, '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 0, c);
     assert.match(r.stdout, new RegExp(`Examples:\\n  \\$ (lncli|lnps) `), c);
+  }
+});
+
+test('hints repeat the context: the flags the user gave, a database or a running node on another network', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-cli-hint-'));
+  const lnps = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LNPS_DIR: '' }, timeout: 60_000 });
+  let serve: ReturnType<typeof spawn> | undefined;
+  try {
+    // Only the flags given are repeated; --datadir=D counts too, and is shown absolute.
+    const sub = join(dir, 'sub');
+    const a = lnps('listpeerstorage', `--datadir=${sub}`, '--network', 'signet');
+    assert.equal(a.status, 3);
+    assert.equal(a.stderr, `lnps: no database at ${join(sub, 'signet', 'db')}: run \`lnps create --datadir ${sub} --network signet\`\n`);
+    // A regtest database exists and the user forgot --network.
+    assert.equal(lnps('create', '--datadir', dir, '--network', 'regtest').status, 0);
+    const b = lnps('getinfo', '--datadir', dir);
+    assert.equal(b.status, 3);
+    assert.equal(b.stderr, `lnps: no database at ${join(dir, 'mainnet', 'db')}: run \`lnps create --datadir ${dir}\`, or add --network regtest (${dir} has a database for regtest)\n`);
+    // A regtest node runs: the hint names it, for a read command and for `lnps stop`.
+    serve = spawn(process.execPath, [BIN, 'serve', '--datadir', dir, '--network', 'regtest', '--listen', '127.0.0.1:0'], { stdio: 'ignore' });
+    const sock = join(dir, 'regtest', 'lnps.sock');
+    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(sock), 'the node started');
+    const c = lnps('listpeerstorage', '--datadir', dir);
+    assert.equal(c.status, 3);
+    assert.equal(c.stderr, `lnps: no database at ${join(dir, 'mainnet', 'db')}: run \`lnps create --datadir ${dir}\`; a node is running in ${dir} on regtest (pid ${serve.pid}): add --network regtest\n`);
+    const d = lnps('stop', '--datadir', dir);
+    assert.equal(d.status, 3);
+    assert.equal(d.stderr, `lnps: no lnps node is running for ${dir} (mainnet); a node is running in ${dir} on regtest (pid ${serve.pid}): add --network regtest\n`);
+    const e = lnps('stop', '--datadir', dir, '--network', 'regtest');
+    assert.equal(e.status, 0, e.stderr);
+    serve = undefined;
+  } finally {
+    if (serve?.pid !== undefined && serve.exitCode === null) serve.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   }
 });

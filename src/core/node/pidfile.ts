@@ -3,6 +3,7 @@
 // control socket decide whether a node runs (a pid can outlive its process as a zombie, or be
 // reused after a crash), so the file is simply replaced by the node that holds the database.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 
 /** True when `pid` is a process that has not exited (a zombie has exited). */
@@ -60,4 +61,14 @@ export function removePidFile(path: string, pid = process.pid): void {
   } catch {
     /* already gone */
   }
+}
+
+/** The networks of a data directory whose node is running now, with its pid (from its pid file). */
+export function runningNodesIn(datadir: string, networks: readonly string[]): { network: string; pid: number }[] {
+  const out: { network: string; pid: number }[] = [];
+  for (const network of networks) {
+    const pid = runningPid(join(datadir, network, 'lnps.pid'));
+    if (pid !== undefined) out.push({ network, pid });
+  }
+  return out;
 }
