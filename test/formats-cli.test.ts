@@ -64,6 +64,7 @@ test('cln: a plain hsm_secret opens the blob; the channel list is printed and --
       plaintext_len: SCB.length,
       plaintext_sha256: toHexT(sha256T(SCB)),
       scb_version: '1',
+      scb_version_compatible: true,
       scb_timestamp: 1_700_000_000,
       scb_type: 'with_tlvs',
       channels: [

@@ -141,7 +141,7 @@ test('cln: a static_chan_backup_with_tlvs blob opens and lists its channels', ()
   const r = openClnBlob(clnBlobT(CLN_KEY, HEADER, scb), clnScbKey(CLN_ROOT));
   assert.equal(r.valid, true);
   assert.equal(toHexT(r.plaintext!), toHexT(scb));
-  assert.deepEqual(r.details, { scb_version: 1n, scb_timestamp: 1_700_000_000, scb_type: 'with_tlvs' });
+  assert.deepEqual(r.details, { scb_version: 1n, scb_version_compatible: true, scb_timestamp: 1_700_000_000, scb_type: 'with_tlvs' });
   assert.deepEqual(r.channels, [
     {
       id: 7n, channel_id: toHexT(seq(32, (i) => 0x11 + i)), peer_id: toHexT(NODE), address: '127.0.0.1:45795',
@@ -159,7 +159,7 @@ test("cln: a legacy static_chan_backup holding Core Lightning's documented examp
   const scb = scbT(6135, 1n, 42, [hex(CLN_DOC_LEGACY_CHAN)]);
   const r = openClnBlob(clnBlobT(CLN_KEY, HEADER, scb), CLN_KEY);
   assert.equal(r.valid, true);
-  assert.deepEqual(r.details, { scb_version: 1n, scb_timestamp: 42, scb_type: 'legacy' });
+  assert.deepEqual(r.details, { scb_version: 1n, scb_version_compatible: true, scb_timestamp: 42, scb_type: 'legacy' });
   assert.deepEqual(r.channels, [
     {
       id: 1n,
@@ -172,6 +172,22 @@ test("cln: a legacy static_chan_backup holding Core Lightning's documented examp
       channel_type: '1000',
     },
   ]);
+});
+
+test('cln: bytes after the message are accepted as upstream does and counted in trailing_bytes', () => {
+  const scb = modernScb();
+  const r = openClnBlob(clnBlobT(CLN_KEY, HEADER, cat(scb, hex('00ff00'))), CLN_KEY);
+  assert.equal(r.valid, true);
+  assert.equal(r.content_error, undefined);
+  assert.deepEqual(r.details, { scb_version: 1n, scb_version_compatible: true, scb_timestamp: 1_700_000_000, scb_type: 'with_tlvs', trailing_bytes: 3 });
+  assert.equal(r.channels!.length, 2);
+});
+
+test("cln: scb_version_compatible is Core Lightning's own check: the even bits of the version equal those of 1", () => {
+  const v = (version: bigint): unknown => openClnBlob(clnBlobT(CLN_KEY, HEADER, scbT(6137, version, 7, [])), CLN_KEY).details?.scb_version_compatible;
+  // 0x5555555555555555 keeps bits 0, 2, 4, ...: 1, 3 (bit 1 is odd) and 1 | 2^63 pass; 0, 2 (bit 0 missing), 4, 5 (bit 2 set) do not.
+  assert.deepEqual([1n, 3n, 0xan | 1n, (1n << 63n) | 1n].map(v), [true, true, true, true]);
+  assert.deepEqual([0n, 2n, 4n, 5n, 0xffffffffffffffffn].map(v), [false, false, false, false, false]);
 });
 
 test('cln: an authentic blob whose content is not a backup is valid, with content_error naming the field', () => {
@@ -255,6 +271,15 @@ test('ldk: an empty holder list and a malformed one (unknown even TLV) are handl
   const r1 = openLdkBlob(ldkBlobT(LDK_K, seq(32, () => 1), bad), LDK_K);
   assert.equal(r1.valid, true);
   assert.equal(r1.content_error, 'peer_storage_monitors.holders[0].tlv: unknown even type 8');
+});
+
+test('ldk: bytes after the holder list are accepted as LDK does and counted in trailing_bytes', () => {
+  const r = openLdkBlob(ldkBlobT(LDK_K, seq(32, () => 3), cat(ldkPlain(), hex('abcd'))), LDK_K);
+  assert.equal(r.valid, true);
+  assert.equal(r.content_error, undefined);
+  assert.deepEqual(r.details, { trailing_bytes: 2 });
+  assert.equal(r.channels!.length, 2);
+  assert.equal(openLdkBlob(ldkBlobT(LDK_K, seq(32, () => 3), ldkPlain()), LDK_K).details, undefined);
 });
 
 test('ldk: every tampered byte (ciphertext, tag, R) is auth_failed; wrong key, other format, short, empty', () => {

@@ -22,7 +22,13 @@ export function openClnBlob(blob: Uint8Array, scbKey: Uint8Array): ForeignOpenRe
   const result: ForeignOpenResult = { valid: true, format: 'cln', plaintext: opened.plaintext };
   try {
     const scb = decodeStaticChanBackup(opened.plaintext);
-    result.details = { scb_version: scb.version, scb_timestamp: scb.timestamp, scb_type: scb.withTlvs ? 'with_tlvs' : 'legacy' };
+    result.details = {
+      scb_version: scb.version,
+      scb_version_compatible: clnScbVersionCompatible(scb.version),
+      scb_timestamp: scb.timestamp,
+      scb_type: scb.withTlvs ? 'with_tlvs' : 'legacy',
+      ...(scb.trailing > 0 ? { trailing_bytes: scb.trailing } : {}),
+    };
     result.channels = scb.channels;
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
@@ -31,11 +37,25 @@ export function openClnBlob(blob: Uint8Array, scbKey: Uint8Array): ForeignOpenRe
   return result;
 }
 
+/** The version Core Lightning writes (plugins/chanbackup.c, VERSION). */
+export const CLN_SCB_VERSION = 1n;
+const SCB_VERSION_MASK = 0x5555555555555555n;
+
+/**
+ * Core Lightning's own check before `emergencyrecover` uses a backup (plugins/chanbackup.c:379):
+ * the even bits of the version must equal those of the version it writes; odd bits are free.
+ */
+export function clnScbVersionCompatible(version: bigint): boolean {
+  return (version & SCB_VERSION_MASK) === (CLN_SCB_VERSION & SCB_VERSION_MASK);
+}
+
 export interface StaticChanBackup {
   version: bigint;
   timestamp: number;
   withTlvs: boolean;
   channels: Record<string, unknown>[];
+  /** Bytes after the message: Core Lightning's generated decoder ignores them, and so does this one. */
+  trailing: number;
 }
 
 /** Decode a `static_chan_backup` (6135) or `static_chan_backup_with_tlvs` (6137) message. */
@@ -50,8 +70,7 @@ export function decodeStaticChanBackup(plain: Uint8Array): StaticChanBackup {
   const num = c.u16('num');
   const channels: Record<string, unknown>[] = [];
   for (let i = 0; i < num; i++) channels.push(decodeScbChan(c, `channels[${i}]`, withTlvs));
-  c.end();
-  return { version, timestamp, withTlvs, channels };
+  return { version, timestamp, withTlvs, channels, trailing: c.left };
 }
 
 function decodeScbChan(c: Cursor, p: string, withTlvs: boolean): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { ForeignSecretError, invalid, type ForeignFormat, type ForeignOpenResult
 
 export * from './types.js';
 export { hsmSecretKind, hsmSecretNeedsPassphrase, clnScbKey, clnMakeSecret, clnRootFromHsmSecret, CLN_ARGON2 } from './kdf.js';
-export { openClnBlob, decodeStaticChanBackup } from './cln.js';
+export { openClnBlob, decodeStaticChanBackup, clnScbVersionCompatible, CLN_SCB_VERSION } from './cln.js';
 export { openLdkBlob, ldkPeerStorageKey, decodeMonitorHolders } from './ldk.js';
 export { openKmpBlob, kmpNodeKeyFromSeed, kmpNodeKeyPath } from './kmp.js';
 export { openLndBlob, decodeLndMulti, LND_PADDED_LEN, lndKeyFromEntropy, lndKeyFromXprv, lndKeyFromRoot, lndFamilyKey } from './lnd.js';

@@ -42,7 +42,9 @@ export function openLdkBlob(blob: Uint8Array, key: Uint8Array): ForeignOpenResul
   }
   const result: ForeignOpenResult = { valid: true, format: 'ldk', plaintext };
   try {
-    result.channels = decodeMonitorHolders(plaintext);
+    const d = decodeMonitorHolders(plaintext);
+    result.channels = d.channels;
+    if (d.trailing > 0) result.details = { trailing_bytes: d.trailing };
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
     result.content_error = e.message;
@@ -54,8 +56,9 @@ export function openLdkBlob(blob: Uint8Array, key: Uint8Array): ForeignOpenResul
  * `Vec<PeerStorageMonitorHolder>` as LDK writes it: a CollectionLength (u16, or 0xffff then
  * u64 of the count minus 0xffff), then each holder as a BigSize-length-prefixed TLV stream:
  * 0 channel_id (32), 2 counterparty_node_id (33), 4 min_seen_secret (u64), 6 monitor bytes.
+ * Bytes after the list are counted, not refused: LDK's reader does not look past the list.
  */
-export function decodeMonitorHolders(plain: Uint8Array): Record<string, unknown>[] {
+export function decodeMonitorHolders(plain: Uint8Array): { channels: Record<string, unknown>[]; trailing: number } {
   const c = new Cursor(plain, 'peer_storage_monitors');
   let count = BigInt(c.u16('count'));
   if (count === 0xffffn) count = c.u64('count64') + 0xffffn;
@@ -90,6 +93,5 @@ export function decodeMonitorHolders(plain: Uint8Array): Record<string, unknown>
       monitor_sha256: toHex(sha256(monitor)),
     });
   }
-  c.end();
-  return out;
+  return { channels: out, trailing: c.left };
 }
