@@ -22,7 +22,7 @@ export function register(program: Command): void {
         (r: { peers: Record<string, unknown>[] }) =>
           renderTable(
             r.peers.map((p) => ({ ...p, features: (p.features as number[]).join(',') })),
-            ['peer', 'address', 'inbound', 'provides_storage', 'retrieval_status', 'retrieval_seq', 'sent_seq', 'blobs_received'],
+            ['peer', 'address', 'connected_at', 'inbound', 'provides_storage', 'retrieval_status', 'retrieval_seq', 'sent_seq', 'blobs_received'],
           ),
       ),
     );

@@ -89,10 +89,15 @@ interface RetrievedView {
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : Math.floor(ms / 1000));
 
-function statusFields(r: RetrievedView | undefined, refusal: { at: number; reason: Uint8Array } | undefined): Record<string, unknown> {
+function statusFields(r: RetrievedView | undefined, refusal: { at: number; reason: Uint8Array } | undefined, sent?: { seq: bigint; sent_at: number }): Record<string, unknown> {
+  // A peer that refused what we last sent, and has not proved a copy of it since, is `refused`
+  // whatever its retrieval said (`retrieval` keeps that).
+  const provedSent = r?.status === 'confirmed' && sent !== undefined && r.seq === sent.seq;
+  const refusedSent = refusal !== undefined && sent !== undefined && refusal.at >= sent.sent_at && !provedSent;
   return {
     seq_confirmed: r && (r.status === 'confirmed' || r.status === 'stale') && r.seq !== undefined ? r.seq.toString() : null,
-    status: r?.status ?? 'unconfirmed',
+    status: refusedSent ? 'refused' : (r?.status ?? 'unconfirmed'),
+    retrieval: r?.status ?? null,
     last_seen: seconds(r?.last_seen),
     refused: refusal ? new TextDecoder().decode(refusal.reason) : null,
     refused_at: seconds(refusal?.at),
@@ -115,7 +120,7 @@ export async function listBackups(records: BackupRecords, row: (r: Record<string
       sent_sha256: toHex(e.sent.sha256),
       sent_len: e.sent.len,
       sent_at: seconds(e.sent.sent_at),
-      ...statusFields(e.retrieved, await records.refusal(e.peer)),
+      ...statusFields(e.retrieved, await records.refusal(e.peer), e.sent),
     });
     if (w) await w;
   }
