@@ -147,52 +147,30 @@ function collect(doc: GraphDoc, ours: string, into: Collected): void {
   if (kind === undefined) s.fail('(top level)', 'neither lncli describegraph ({nodes, edges}) nor Core Lightning listchannels/listnodes ({channels} / {nodes})');
   if (into.kind !== undefined && into.kind !== kind) s.fail('(top level)', `an ${kind} graph mixed with an ${into.kind} one`);
   into.kind = kind;
-  if (kind === 'lnd') {
-    if (j.edges !== undefined) {
-      const edges = s.array(j.edges, 'edges');
-      for (let i = 0; i < edges.length; i++) {
-        const e = s.obj(edges[i], `edges[${i}]`);
-        const a = s.nodeId(e.node1_pub, `edges[${i}].node1_pub`);
-        const b = s.nodeId(e.node2_pub, `edges[${i}].node2_pub`);
-        if (a === ours && b !== ours) into.peers.add(b);
-        else if (b === ours && a !== ours) into.peers.add(a);
-      }
+  // The two shapes differ only in their names: lnd's edges[].node1_pub/node2_pub and
+  // nodes[].pub_key, Core Lightning's channels[].source/destination and nodes[].nodeid.
+  const f = kind === 'lnd' ? { edges: 'edges', a: 'node1_pub', b: 'node2_pub', id: 'pub_key' } : { edges: 'channels', a: 'source', b: 'destination', id: 'nodeid' };
+  if (j[f.edges] !== undefined) {
+    const edges = s.array(j[f.edges], f.edges);
+    for (let i = 0; i < edges.length; i++) {
+      const e = s.obj(edges[i], `${f.edges}[${i}]`);
+      const a = s.nodeId(e[f.a], `${f.edges}[${i}].${f.a}`);
+      const b = s.nodeId(e[f.b], `${f.edges}[${i}].${f.b}`);
+      if (a === ours && b !== ours) into.peers.add(b);
+      else if (b === ours && a !== ours) into.peers.add(a);
     }
-    if (j.nodes !== undefined) {
-      const nodes = s.array(j.nodes, 'nodes');
-      for (let i = 0; i < nodes.length; i++) {
-        const n = s.obj(nodes[i], `nodes[${i}]`);
-        const id = s.nodeId(n.pub_key, `nodes[${i}].pub_key`);
-        if (n.addresses === undefined || n.addresses === null) continue;
-        const list = s.array(n.addresses, `nodes[${i}].addresses`);
-        const at = into.addrs.get(id) ?? [];
-        list.forEach((raw, k) => at.push({ raw, path: `nodes[${i}].addresses[${k}]`, source: doc.source }));
-        into.addrs.set(id, at);
-      }
-    }
-  } else {
-    if (j.channels !== undefined) {
-      const chans = s.array(j.channels, 'channels');
-      for (let i = 0; i < chans.length; i++) {
-        const c = s.obj(chans[i], `channels[${i}]`);
-        const a = s.nodeId(c.source, `channels[${i}].source`);
-        const b = s.nodeId(c.destination, `channels[${i}].destination`);
-        if (a === ours && b !== ours) into.peers.add(b);
-        else if (b === ours && a !== ours) into.peers.add(a);
-      }
-    }
-    if (j.nodes !== undefined) {
-      const nodes = s.array(j.nodes, 'nodes');
-      for (let i = 0; i < nodes.length; i++) {
-        const n = s.obj(nodes[i], `nodes[${i}]`);
-        const id = s.nodeId(n.nodeid, `nodes[${i}].nodeid`);
-        // A node seen in a channel but never announced has no addresses field.
-        if (n.addresses === undefined || n.addresses === null) continue;
-        const list = s.array(n.addresses, `nodes[${i}].addresses`);
-        const at = into.addrs.get(id) ?? [];
-        list.forEach((raw, k) => at.push({ raw, path: `nodes[${i}].addresses[${k}]`, source: doc.source }));
-        into.addrs.set(id, at);
-      }
+  }
+  if (j.nodes !== undefined) {
+    const nodes = s.array(j.nodes, 'nodes');
+    for (let i = 0; i < nodes.length; i++) {
+      const n = s.obj(nodes[i], `nodes[${i}]`);
+      const id = s.nodeId(n[f.id], `nodes[${i}].${f.id}`);
+      // A node seen in a channel but never announced has no addresses field.
+      if (n.addresses === undefined || n.addresses === null) continue;
+      const list = s.array(n.addresses, `nodes[${i}].addresses`);
+      const at = into.addrs.get(id) ?? [];
+      list.forEach((raw, k) => at.push({ raw, path: `nodes[${i}].addresses[${k}]`, source: doc.source }));
+      into.addrs.set(id, at);
     }
   }
 }
