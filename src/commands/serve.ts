@@ -164,6 +164,7 @@ async function serve(opts: Record<string, unknown>, cmd: Command): Promise<undef
       maxConnectionsPerIp: settings.maxConnectionsPerIp,
       confirm: settings.confirm,
       raw,
+      metricsListen: settings.metricsListen,
       inputs: {
         backupFile: settings.backupFile,
         backupDebounceMs: settings.backupDebounceMs,

@@ -7,7 +7,7 @@ import { toHex } from '../bytes.js';
 import { InputError } from '../errors.js';
 import type { Logger, SubLogger } from './log.js';
 import { Peer, type PeerSettings } from './peer.js';
-import type { ConsumerPort, MessageConn, NodeCodec, ProviderPort } from './types.js';
+import type { ConsumerPort, MessageConn, NodeCodec, NodeEvents, ProviderPort } from './types.js';
 
 export interface NodeTimeouts {
   /** The BOLT #8 handshake must finish within this. */
@@ -59,6 +59,8 @@ export interface Transport {
 }
 
 export interface NodeOptions {
+  /** Counted events (metrics); labels from closed sets only. */
+  events?: NodeEvents | undefined;
   chainHash: Uint8Array;
   provideStorage: boolean;
   timeouts: NodeTimeouts;
@@ -207,7 +209,9 @@ export class LnpsNode {
     let conn: MessageConn;
     try {
       conn = await this.opts.transport.accept(socket, { timeoutMs: this.opts.timeouts.handshakeMs });
+      this.opts.events?.handshake('inbound', true);
     } catch (e) {
+      this.opts.events?.handshake('inbound', false);
       this.srvr.debug(`handshake with ${addr} failed: ${e instanceof Error ? e.message : String(e)}`);
       socket.destroy();
       return;
@@ -232,6 +236,7 @@ export class LnpsNode {
   /** Log a refusal once per address per REFUSAL_LOG_INTERVAL_MS, counting the rest. */
   private refuse(ip: string, why: string): void {
     this.refusedTotal++;
+    this.opts.events?.inboundRefused();
     const now = this.now();
     let e = this.refusalLog.get(ip);
     if (!e) {
@@ -274,6 +279,7 @@ export class LnpsNode {
       provider: this.opts.provider,
       consumer: this.opts.consumer,
       onSent: (p) => this.scheduleConfirm(p),
+      events: this.opts.events,
     });
     this.peers.set(id, peer);
     void peer.closed.then((reason) => {
@@ -295,7 +301,9 @@ export class LnpsNode {
     let conn: MessageConn;
     try {
       conn = await this.opts.transport.dial({ host, port, remotePubkey, timeoutMs: this.opts.timeouts.handshakeMs });
+      this.opts.events?.handshake('outbound', true);
     } catch (e) {
+      this.opts.events?.handshake('outbound', false);
       throw new InputError(`cannot connect to ${id}@${host}:${port}: ${e instanceof Error ? e.message : String(e)}`, 'connect_failed');
     }
     let peer: Peer;

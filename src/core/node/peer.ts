@@ -24,7 +24,7 @@ import { toHex } from '../bytes.js';
 import { FEATURE_NAMES } from '../wire/features.js';
 import { DecodeError } from '../errors.js';
 import type { SubLogger } from './log.js';
-import type { ConsumerPort, MessageConn, NodeCodec, NodeMsg, OwnBlob, ProviderPort, RetrievalStatus } from './types.js';
+import type { ConsumerPort, MessageConn, NodeCodec, NodeEvents, NodeMsg, OwnBlob, ProviderPort, RetrievalStatus } from './types.js';
 
 /** BOLT #9 option_provide_storage: even = required, odd = optional. */
 export const OPTION_PROVIDE_STORAGE_REQUIRED = 42;
@@ -64,6 +64,8 @@ export interface PeerDeps {
   consumer?: ConsumerPort | undefined;
   /** Called after our blob was sent and recorded (the node schedules its read-back). */
   onSent?: ((peer: Peer) => void) | undefined;
+  /** Counted events (metrics). */
+  events?: NodeEvents | undefined;
 }
 
 export type PeerState = 'init' | 'active' | 'closed';
@@ -177,6 +179,7 @@ export class Peer {
     }
     this.features = msg.features;
     this.state = 'active';
+    this.deps.events?.connection(this.inbound ? 'inbound' : 'outbound');
     this.lastReceivedAt = this.deps.now();
     // A feature count and the names we know, never the raw bit list: a peer may set every bit.
     const known = [...new Set([...msg.features].sort((a, b) => a - b).flatMap((b) => (FEATURE_NAMES[b] !== undefined ? [FEATURE_NAMES[b]!] : [])))];
@@ -321,6 +324,7 @@ export class Peer {
           const held = this.lastRefusal;
           // Refused a moment ago (policy or quota): refuse again without a database lookup.
           const out = held && now - held.at < REFUSAL_HOLD_MS ? held : await provider.receive(this.pubkey, msg.blob, now);
+          this.deps.events?.peerStorage(out.status, out.reason);
           const why = out.detail ?? out.reason;
           const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
           // A write is worth a line; a blob held behind the cooldown is not (a flood would
@@ -339,6 +343,7 @@ export class Peer {
             this.send(codec.warning(`peer_storage refused (${out.reason ?? 'refused'})${out.detail ? ': ' + out.detail : ''}`)).catch(() => undefined);
           }
         } catch (e) {
+          this.deps.events?.peerStorage('error');
           log.error(`${this.label} peer_storage not stored: ${e instanceof Error ? e.message : String(e)}`);
         }
         return;

@@ -34,6 +34,7 @@ import { createHash } from 'node:crypto';
 import { MAX_PLAINTEXT, open as openSealed } from '../backup/seal.js';
 import { parseChannelsJson } from '../service/channels-json.js';
 import { formatChanPoint } from '../store/store.js';
+import { COPY_STATES, listenMetrics, NodeMetrics, type MetricsServer } from './metrics.js';
 import { parseHeightOutput, startPoller, watchFile, type FileWatcher, type Poller } from './inputs.js';
 
 export interface ServeConfig {
@@ -60,6 +61,8 @@ export interface ServeConfig {
   raw?: RawSettings;
   /** Live inputs from the Lightning node beside lnps (`--backup-file`, `--height-cmd`, `--channels-cmd`). */
   inputs?: LiveInputs;
+  /** Serve Prometheus metrics here (`--metrics-listen`); off when absent. */
+  metricsListen?: { host: string; port: number } | undefined;
 }
 
 export interface LiveInputs {
@@ -157,7 +160,27 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   });
   const stripes = new StripeStore(store);
   const consumer = new Consumer(own, store, sealKey, stripes);
-  const node = new LnpsNode({
+  // Metrics read the node lazily, when scraped; `node` exists by then.
+  const metrics: NodeMetrics | undefined = cfg.metricsListen
+    ? new NodeMetrics({
+        totals: () => store.totals(),
+        dbWrites: () => kv.writes,
+        connections: () => {
+          const active = node.listPeers().filter((p) => p.state === 'active');
+          const inbound = active.filter((p) => p.inbound).length;
+          return { inbound, outbound: active.length - inbound };
+        },
+        backup: async () => {
+          const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
+          const { versions, health } = await backupStatus(store, stripes, own.load()?.seq, (peer) => connected.has(peer));
+          const newest = versions[0];
+          const copies = Object.fromEntries(COPY_STATES.map((k) => [k, newest ? newest[k].length : 0])) as Record<(typeof COPY_STATES)[number], number>;
+          return { copies, health: health.status ?? 'none' };
+        },
+      })
+    : undefined;
+  const node: LnpsNode = new LnpsNode({
+    events: metrics,
     chainHash: CHAIN_HASH[paths.network],
     provideStorage: cfg.provideStorage,
     timeouts: cfg.timeouts,
@@ -220,6 +243,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
       },
     });
     // One line per run at INF; the per-peer lines above are DBG, so a large prune cannot flood the log.
+    metrics?.retention(pruned);
     retention.info(`retention at height ${h.height}: ${pruned} pruned, ${String(r.kept)} kept`);
   };
   const scheduleRetention = () => {
@@ -382,6 +406,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
 
   const pollers: Poller[] = [];
   let watcher: FileWatcher | undefined;
+  let metricsServer: MetricsServer | undefined;
   let control: ControlServer | undefined;
   let address: { host: string; port: number } | null = null;
   let stopping: Promise<void> | undefined;
@@ -405,6 +430,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         srvr.error(`flushing pending blobs failed: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (retentionRunning) await retentionRunning;
+      if (metricsServer) await metricsServer.close();
       if (control) await control.close();
       // Closing the store closes its database handle.
       await store.close();
@@ -420,6 +446,13 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     control = await listenControl(paths.socketPath, handler);
     for (const l of cfg.listen) addresses.push(await node.listen(l.host, l.port));
     address = addresses[0] ?? null;
+    if (metrics && cfg.metricsListen) {
+      metricsServer = await listenMetrics(metrics, cfg.metricsListen.host, cfg.metricsListen.port, (e) =>
+        srvr.error(`metrics: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      const m = metricsServer.address;
+      srvr.info(`Metrics at http://${m.host.includes(':') ? '[' + m.host + ']' : m.host}:${m.port}/metrics`);
+    }
   } catch (e) {
     await stop('start-up failed');
     throw e;

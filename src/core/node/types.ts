@@ -84,3 +84,18 @@ export interface ConsumerPort {
   /** The operator asks to place with this peer again, refusal or not. */
   forgetRefusal?(peer: Uint8Array): Promise<void> | void;
 }
+
+/**
+ * Events the node reports as they happen, for metrics. Every label a sink may derive from them
+ * is from a closed set (a direction, an outcome, a refusal reason): never a peer or an address.
+ */
+export interface NodeEvents {
+  /** A peer_storage message taken in: stored now, pending behind the cooldown, refused (with the reason), or failed. */
+  peerStorage(status: string, reason?: string | undefined): void;
+  /** A BOLT #8 handshake finished (ok) or did not (failed, timed out, the dial failed). */
+  handshake(direction: 'inbound' | 'outbound', ok: boolean): void;
+  /** A connection became active (init exchanged). */
+  connection(direction: 'inbound' | 'outbound'): void;
+  /** An inbound connection turned away before any key work (connection limits). */
+  inboundRefused(): void;
+}
