@@ -55,10 +55,10 @@ export function register(program: Command): void {
     .option('--backup-debounce <duration>', 'with --backup-file: wait until the file has been quiet this long before reading it (default 1s)')
     .option('--height-cmd <cmd>', "a shell command printing the best block height, run every --height-interval (e.g. 'bitcoin-cli getblockcount')")
     .option('--height-interval <duration>', 'how often --height-cmd runs (default 1m)')
-    .option('--channels-cmd <cmd>', "a shell command printing the node's channels as `lncli listchannels` or Core Lightning `listpeerchannels` JSON, run every --channels-interval")
+    .option('--channels-cmd <cmd>', "a shell command printing the node's channels as `lncli listchannels` or Core Lightning `listpeerchannels` JSON, run every --channels-interval; a channel no longer listed is marked closed at the best height")
     .option('--channels-interval <duration>', 'how often --channels-cmd runs (default 10m)')
     .option('--cmd-timeout <duration>', 'a --height-cmd or --channels-cmd run still going after this is killed (default 30s)')
-    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (off by default)')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no authentication, keep it on a private address)')
     .addHelpText(
       'after',
       examples(

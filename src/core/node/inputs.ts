@@ -170,8 +170,10 @@ export function watchFile(opts: {
       return;
     }
     lastTooLarge = undefined;
-    // Still being written: its mtime is younger than the quiet period. Look again later.
-    if (Date.now() - before.mtimeMs < opts.debounceMs) return schedule(opts.debounceMs);
+    // Still being written: its mtime is younger than the quiet period. Look again later. (An
+    // mtime in the future, a clock set back, would never age: the stats around the read guard it.)
+    const age = Date.now() - before.mtimeMs;
+    if (age >= 0 && age < opts.debounceMs) return schedule(opts.debounceMs);
     let bytes: Uint8Array;
     try {
       const b = readFileSync(path);
