@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { getPublicKey } from '@noble/secp256k1';
 import { cleanup, cli, NET, sha, storedSha, tempDir } from './node-harness.js';
 import { addr, deadPort, startProviders, storeAs, type Provider } from './restore-helpers.js';
-import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT, pathT, H, kmpBlobT, ldkBlobT, ldkHolderT } from './formats-build.js';
+import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT, pathT, H, kmpBlobT, ldkBlobT, ldkHolderT, masterT, ckdT, sha256T, lndBlobT, lndPackedT, lndMultiT, lndSingleT } from './formats-build.js';
+import { HDKey } from '@scure/bip32';
 
 after(cleanup);
 
@@ -209,4 +210,75 @@ test('--as ldk: from the KeysManager seed alone (node key m/0\', blob key m/6\')
   assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
   assert.equal(j.out_json, out + '.json');
   assert.equal(j.channels, 1);
+});
+
+// ---- lnd (draft) -----------------------------------------------------------------------------
+
+/** lnd's key at m/1017'/coin'/family'/0/0, independently: btcwallet's legacy step at m/1017' → coin'. */
+function lndKeyT(entropy: Uint8Array, coin: number, family: number): Uint8Array {
+  let n = masterT(entropy);
+  n = ckdT(n, H(1017));
+  n = ckdT(n, H(coin), true);
+  n = ckdT(n, H(family));
+  n = ckdT(n, 0);
+  return ckdT(n, 0).k;
+}
+
+test('--as lnd: from the aezeed entropy alone (node key family 6), the padded draft blob is written unpadded, byte for byte a channel.backup', async () => {
+  const dir = tempDir();
+  const entropy = new Uint8Array(randomBytes(16));
+  const seedFile = join(dir, 'entropy.hex');
+  writeFileSync(seedFile, toHexT(entropy) + '\n', { mode: 0o600 });
+  const coin = 1; // regtest
+  const nodeKey = lndKeyT(entropy, coin, 6);
+  const blobKey = sha256T(getPublicKey(lndKeyT(entropy, coin, 7), true));
+  const remote = getPublicKey(new Uint8Array(32).fill(0x61), true);
+  const multi = lndMultiT([
+    lndSingleT({ version: 3, initiator: true, chain: new Uint8Array(32).fill(6), txid: new Uint8Array(randomBytes(32)), index: 0, scid: 700n << 40n, remote, addrs: new Uint8Array(0), capacity: 2_000_000n, rest: new Uint8Array(randomBytes(200)) }),
+    lndSingleT({ version: 5, initiator: false, chain: new Uint8Array(32).fill(6), txid: new Uint8Array(randomBytes(32)), index: 1, scid: 701n << 40n, remote, addrs: new Uint8Array(0), capacity: 300_000n, rest: new Uint8Array(randomBytes(200)) }),
+  ]);
+  const nonce = new Uint8Array(randomBytes(24));
+  const channelBackup = lndPackedT(blobKey, nonce, multi);
+  const blob = lndBlobT(blobKey, nonce, multi);
+  assert.equal(blob.length, 65531);
+  // Another lnd wallet's blob, stored under this node id: it does not open with this wallet's key.
+  const foreign = lndBlobT(sha256T(getPublicKey(new Uint8Array(32).fill(0x62), true)), nonce, multi);
+  const [p, other, same] = providers;
+  await storeAs(p!, nodeKey, blob);
+  await storeAs(other!, nodeKey, foreign);
+  await storeAs(same!, nodeKey, blob);
+  const out = join(dir, 'channel.backup');
+  const r = await cli(['restorefrompeer', '--as', 'lnd', '--lnd-seed-file', seedFile, addr(p!), addr(other!), addr(same!), '--out', out, '--timeout', '3s', ...NET]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), channelBackup);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.restored, true);
+  assert.equal(j.implementation, 'lnd');
+  assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
+  assert.equal(j.from, p!.pubkey);
+  assert.equal(j.channels, 2);
+  assert.equal(j.out_len, channelBackup.length);
+  assert.equal(j.out_sha256, sha(channelBackup));
+  assert.deepEqual(j.peers.map((x: any) => [x.peer, x.status, x.used, x.blob_len, x.channels ?? null]), [
+    [p!.pubkey, 'chosen', true, 65531, 2],
+    [other!.pubkey, 'invalid', false, 65531, null],
+    [same!.pubkey, 'same', false, 65531, 2],
+  ]);
+  assert.match(j.peers[1].reason, /^auth_failed: not this node's lnd backup, or altered$/);
+  assert.match(j.next_steps.join('\n'), new RegExp(`lncli restorechanbackup --multi_file ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(r.stderr, new RegExp(`^lnps: connecting as lnd node ${j.node_id}: peers keep one connection per node id`));
+  assert.match(r.stderr, new RegExp(`${p!.pubkey}@127\\.0\\.0\\.1:${p!.serve.port}: returned lnd backup, 65531 bytes, 2 channels\\n`));
+  // Nothing was sent to the providers: each still holds exactly what it held.
+  assert.equal(await storedSha(p!.dir, j.node_id), sha(blob));
+  assert.equal(await storedSha(other!.dir, j.node_id), sha(foreign));
+
+  // The wallet's root key (tprv, as lnd's wallet shows it on regtest) gives the same node and file.
+  const tprvFile = join(dir, 'root.tprv');
+  const m = masterT(entropy);
+  writeFileSync(tprvFile, new HDKey({ privateKey: m.k, chainCode: m.c, versions: { private: 0x04358394, public: 0x043587cf } }).privateExtendedKey, { mode: 0o600 });
+  const out2 = join(dir, 'channel2.backup');
+  const r2 = await cli(['restorefrompeer', '--as', 'lnd', '--lnd-root-key-file', tprvFile, addr(p!), '--out', out2, '--timeout', '3s', ...NET]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out2)), channelBackup);
 });

@@ -235,9 +235,9 @@ export function recoverySteps(format: ForeignFormat, out: string, network: 'main
     }
     case 'lnd':
       return [
-        'Keep the old lnd stopped. Restore the wallet from the same 24 words (lncli create, "restore from seed"), and let it sync.',
+        'Keep the old lnd stopped. Start a new lnd and restore the wallet from the same 24 words: lncli create, answer "y" to using an existing cipher seed, type the words and the seed passphrase (if any); let it sync until lncli getinfo shows "synced_to_chain": true.',
         `Then run: lncli restorechanbackup --multi_file ${out}`,
-        'Each peer is asked to force-close its channel; the funds come back to the on-chain wallet once the closes confirm (see lncli pendingchannels).',
+        'lnd reconnects to each channel peer and asks it to force-close; watch lncli pendingchannels until the closes confirm and the funds are swept to the on-chain wallet (lncli walletbalance).',
       ];
     case 'ldk':
       return [
