@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { hchacha20, secretstreamPullFirst } from '../src/core/backup/formats/chacha.js';
+import { recoveryOutput } from '../src/core/node/restore-foreign.js';
 import { clnMakeSecret, clnRootFromHsmSecret, hsmSecretKind } from '../src/core/backup/formats/kdf.js';
 import { bip32PrivateKey, deriveChild, masterFromSeed, HARDENED } from '../src/core/backup/formats/bip32.js';
 import { HDKey } from '@scure/bip32';
@@ -344,6 +345,8 @@ test('kmp: the legacy list layout (BigSize count, length-prefixed items, each wi
   assert.equal(r.valid, true, r.reason);
   assert.deepEqual(r.details, { layout: 'legacy_list', items: 3, items_opened: 2, item_versions: [4, 4] });
   assert.equal(toHexT(r.plaintext!), toHexT(cat(bigSizeT(2), bigSizeT(s1.length), s1, bigSizeT(s2.length), s2)));
+  // restorefrompeer --as kmp writes the opened states in that framing (no version byte in front).
+  assert.equal(toHexT(recoveryOutput('kmp', blob, r).main), toHexT(r.plaintext!));
   // Older states began with a u32 version (2 or 3).
   const v3 = cat(be(3, 4), enc('v3 state'));
   const old = openKmpBlob(cat(bigSizeT(1), bigSizeT(kmpLegacyItemT(key, v3, hex('0000')).length), kmpLegacyItemT(key, v3, hex('0000'))), key);
@@ -394,6 +397,7 @@ test('lnd: SHA-256 of the m/1017\'/coin\'/7\'/0/0 public key opens a draft blob 
   assert.equal(toHexT(r.plaintext!), toHexT(LND_MULTI));
   // The sealed bytes without the padding: exactly what lnd writes to channel.backup.
   assert.equal(toHexT(r.sealed!), toHexT(packed));
+  assert.equal(toHexT(recoveryOutput('lnd', blob, r).main), toHexT(packed));
   assert.deepEqual(r.details, { sealed_len: packed.length, padding_len: 65531 - packed.length, multi_version: 0, channel_count: 2 });
   assert.deepEqual(r.channels, LND_CHANNELS);
   assert.equal(r.content_error, undefined);
