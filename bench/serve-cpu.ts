@@ -21,6 +21,7 @@ import { median } from './timing.js';
 import { createServer, type AddressInfo } from 'node:net';
 import { acceptPeer, connectPeer, InitiatorHandshake, LocalKey, ResponderHandshake, type PeerConnection } from '../src/core/transport/index.js';
 import { publicKeyOf } from '../src/core/keys.js';
+import { connectControl, type ControlClient } from '../src/core/node/control.js';
 import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage, peerStorage, ping } from '../src/core/wire/registry.js';
 
 const GROUP = 'transport';
@@ -73,16 +74,18 @@ export async function startServe(args: string[]): Promise<Served> {
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`lnps serve did not start:\n${out}`)), 20_000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    // The log goes to stderr (older builds wrote it to stdout): watch both for the port.
+    const onLog = (d: string) => {
       out += d;
       const m = /Server listening on 127\.0\.0\.1:(\d+)/.exec(out);
       if (m) {
         clearTimeout(t);
         resolve(Number(m[1]));
       }
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    if (process.env.LNPS_BENCH_SERVE_STDOUT) proc.stdout!.on('data', (d: string) => process.stderr.write(d));
+    };
+    proc.stdout!.setEncoding('utf8').on('data', onLog);
+    proc.stderr!.setEncoding('utf8').on('data', onLog);
+    if (process.env.LNPS_BENCH_SERVE_STDOUT) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (d: string) => process.stderr.write(d));
     void exited.then(() => reject(new Error(`lnps serve exited:\n${out}`)));
   });
   return {
@@ -102,9 +105,9 @@ export async function startServe(args: string[]): Promise<Served> {
 }
 
 /** A peer that has done the handshake and the init exchange. */
-export async function initPeer(port: number, pubkey: Uint8Array): Promise<PeerConnection> {
+export async function initPeer(port: number, pubkey: Uint8Array, features: number[] = []): Promise<PeerConnection> {
   const conn = await connectPeer({ host: '127.0.0.1', port, remotePubkey: pubkey, localSecret: randomBytes(32), timeoutMs: 20_000 });
-  await conn.send(encodeMessage(initMessage({ features: [], networks: [CHAIN_HASH.regtest] })));
+  await conn.send(encodeMessage(initMessage({ features, networks: [CHAIN_HASH.regtest] })));
   const m = await conn.read();
   if (m === null || decodeMessage(m).name !== 'init') throw new Error('no init from the node');
   return conn;
@@ -269,6 +272,90 @@ export async function serveCpuRows(rounds = 7): Promise<BenchRow[]> {
   }
 }
 
+/** Read until a peer_storage arrives (other messages skipped). */
+async function untilPeerStorage(conn: PeerConnection): Promise<number> {
+  for (;;) {
+    const m = await conn.read();
+    if (m === null) throw new Error('the node closed the connection during the benchmark');
+    if (m[0] === 0 && m[1] === 7) return m.length;
+  }
+}
+
+/**
+ * Send path to many peers: `lnps serve` with PEERS connected peers that advertise
+ * option_provide_storage, then `backup` over the control socket (a 30,000-byte plaintext sealed
+ * to 65,531 bytes, padded as by default) until every peer has the new peer_storage. Serve CPU
+ * (/proc) per backup against node:crypto encrypting the same frames (one per peer) plus one
+ * more for the seal itself, in this process.
+ */
+export async function backupRows(rounds = 5, peers = 20): Promise<BenchRow[]> {
+  const served = await startServe(['--storage-policy', 'any', '--retrieval-timeout', '100ms', '--max-connections-per-ip', String(peers + 4), '--debuglevel', 'info,PEER=warn,STOR=warn,BKUP=warn']);
+  const conns: PeerConnection[] = [];
+  let control: ControlClient | null = null;
+  try {
+    for (let i = 0; i < peers; i++) conns.push(await initPeer(served.port, served.pubkey, [43])); // option_provide_storage
+    await new Promise((r) => setTimeout(r, 500)); // past every peer's retrieval wait
+    control = await connectControl(join(served.dir, 'regtest', 'lnps.sock'));
+    if (!control) throw new Error('no control socket');
+    const plaintext = randomBytes(30_000).toString('hex');
+    const key = randomBytes(32);
+    const body = new Uint8Array(MSG);
+    const one = async (): Promise<number> => {
+      const got = Promise.all(conns.map((c) => untilPeerStorage(c)));
+      const c0 = procCpuSeconds(served.pid);
+      const r = (await control!.call('backup', { plaintext })) as { sealed_len: number; peers: { sent: boolean }[] };
+      const lens = await got;
+      const cpu = procCpuSeconds(served.pid) - c0;
+      if (r.sealed_len !== BLOB || r.peers.filter((x) => x.sent).length !== peers || lens.some((l) => l !== MSG))
+        throw new Error(`backup reached ${r.peers.filter((x) => x.sent).length} of ${peers} peers`);
+      return cpu;
+    };
+    const base = (): number => {
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(MSG);
+      const c0 = process.cpuUsage();
+      for (let i = 0; i <= peers; i++) {
+        seal(key, 2 * i, len);
+        seal(key, 2 * i + 1, body);
+      }
+      return cpuSince(c0);
+    };
+    await one(); // warm-up
+    base();
+    const cpu: number[] = [];
+    const bases: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // A round is several backups: one takes a few milliseconds, below /proc's 10 ms tick.
+      let c = 0;
+      let b = 0;
+      for (let k = 0; k < 10; k++) {
+        b += base();
+        c += await one();
+      }
+      cpu.push(c / 10);
+      bases.push(b / 10);
+      ratios.push(c / b);
+    }
+    const ratio = median(ratios);
+    return [
+      {
+        group: GROUP,
+        name: `send path: lnps serve CPU per backup to ${peers} connected peers (65531-byte sealed blob, control call to the last peer_storage read; user + system, /proc; median of ${rounds} × 10 backups)`,
+        value: median(cpu),
+        unit: 's',
+        baseline: `node:crypto encrypt of ${peers + 1} frames of ${MSG} bytes (one per peer, one for the seal)`,
+        ratio,
+      },
+      { group: GROUP, name: `node:crypto chacha20-poly1305 encrypt of ${peers + 1} frames of ${MSG} bytes (baseline)`, value: median(bases), unit: 's' },
+    ];
+  } finally {
+    control?.close();
+    for (const c of conns) c.destroy();
+    await served.stop();
+  }
+}
+
 /** Child mode: accept handshakes forever (the parent kills us; a minute at most), print the port and key. */
 async function responderChild(): Promise<void> {
   const secret = randomBytes(32);
@@ -377,6 +464,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   else {
     const { rowLine } = await import('./run.js');
     if (process.argv.includes('--handshakes')) for (const r of await responderHandshakeRows()) process.stdout.write(rowLine(r) + '\n');
+    else if (process.argv.includes('--backup')) for (const r of await backupRows()) process.stdout.write(rowLine(r) + '\n');
     else for (const r of await serveCpuRows(Number(process.argv[2] ?? 7))) process.stdout.write(rowLine(r) + '\n');
   }
 }

@@ -389,3 +389,17 @@ test('init with every feature bit set: logged as a count and the known names, in
   assert.equal(peer.features.size, 1024, 'bits kept by number stop at 1023');
   peer.close('done');
 });
+
+test('the codec keeps the last pong it built: the same bytes for the same length, a new pong for another', () => {
+  const full = wireCodec.pong(65531);
+  assert.equal(full.length, 65535);
+  assert.deepEqual([...full.subarray(0, 4)], [0, 19, 0xff, 0xfb]); // type 19, byteslen 65531
+  assert.equal(full.subarray(4).every((b) => b === 0), true);
+  assert.equal(wireCodec.pong(65531), full); // not rebuilt
+  const small = wireCodec.pong(3);
+  assert.deepEqual([...small], [0, 19, 0, 3, 0, 0, 0]);
+  const decoded = decodeMessage(wireCodec.pong(65531));
+  assert.equal(decoded.name, 'pong');
+  assert.notEqual(wireCodec.pong(65531), full); // rebuilt after another length, equal bytes
+  assert.deepEqual(wireCodec.pong(65531), full);
+});

@@ -60,6 +60,8 @@ export function combinedFeatures(a: Uint8Array, b: Uint8Array): { bits: Set<numb
   return { bits, count };
 }
 
+let lastPong: { len: number; bytes: Uint8Array } | undefined;
+
 export const wireCodec: NodeCodec = {
   decode(bytes: Uint8Array): NodeMsg {
     const m = decodeMessage(bytes);
@@ -90,7 +92,14 @@ export const wireCodec: NodeCodec = {
   },
   init: ({ features, chainHash }) => encodeMessage(initMessage({ features, networks: [chainHash] })),
   ping: (numPongBytes, ignoredLen) => encodeMessage(ping(numPongBytes, ignoredLen)),
-  pong: (len) => encodeMessage(pong(len)),
+  pong: (len) => {
+    // A flood of full-size pings would otherwise build a fresh 65535-byte pong each time: the
+    // bytes depend only on the length (zeros), so the last one is kept (one message, at most
+    // 65535 bytes per process) and handed out again. Callers only read it (the transport
+    // encrypts it at once).
+    if (lastPong === undefined || lastPong.len !== len) lastPong = { len, bytes: encodeMessage(pong(len)) };
+    return lastPong.bytes;
+  },
   warning: (text) => encodeMessage(warningMessage(null, text.length > 1000 ? text.slice(0, 1000) : text)),
   peerStorage: (blob) => encodeMessage(peerStorage(blob)),
   peerStorageRetrieval: (blob) => encodeMessage(peerStorageRetrieval(blob)),
