@@ -70,6 +70,33 @@ export function growthSvg(points: GrowthPoint[]): string {
   return parts.join('\n') + '\n';
 }
 
+/** The group of bench/hostile.ts: rendered as one table, each attack beside the no-attack figures. */
+export const HOSTILE_GROUP = 'hostile peers';
+
+function fmt(n: number, digits = 1): string {
+  return n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+}
+
+/** The BENCHMARKS.md table: one line per attack, the no-attack figures in the first line. */
+export function hostileTable(rows: BenchRow[]): string[] {
+  const by = new Map(rows.filter((r) => r.group === HOSTILE_GROUP).map((r) => [r.name.replace(/ \(median of \d+\)$/, ''), r]));
+  const names = [...new Set(rows.filter((r) => r.group === HOSTILE_GROUP).map((r) => r.name.split(':')[0]!))];
+  const out = [
+    '| attack (from 127.0.0.2) | attacker rate | node RSS growth | node CPU | × no attack | good peer handshake + init, median | × no attack |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const n of names) {
+    const rateRow = by.get(`${n}: attacker rate`);
+    const rss = by.get(`${n}: node RSS growth`);
+    const cpu = by.get(`${n}: node CPU`);
+    const good = by.get(`${n}: good peer handshake + init`);
+    out.push(
+      `| ${n} | ${rateRow ? `${fmt(rateRow.value)} ${rateRow.unit}` : '—'} | ${rss ? fmt(rss.value) + ' MiB' : ''} | ${cpu ? fmt(cpu.value, 0) + ' %' : ''} | ${cpu?.ratio !== undefined ? fmt(cpu.ratio) : ''} | ${good ? fmt(good.value) + ' ms' : ''} | ${good?.ratio !== undefined ? fmt(good.ratio) : ''} |`,
+    );
+  }
+  return out;
+}
+
 export function renderReport(machine: MachineInfo, rows: BenchRow[]): { markdown: string; svg: string } {
   const lines: string[] = [];
   lines.push('# lnps benchmarks', '');
@@ -79,6 +106,10 @@ export function renderReport(machine: MachineInfo, rows: BenchRow[]): { markdown
   const groups = [...new Set(rows.map((r) => r.group))];
   for (const g of groups) {
     lines.push(`## ${g}`, '');
+    if (g === HOSTILE_GROUP) {
+      lines.push(...hostileTable(rows), '');
+      continue;
+    }
     lines.push('| measurement | value | ratio | baseline | target | met |');
     lines.push('| --- | ---: | ---: | --- | --- | --- |');
     for (const r of rows.filter((x) => x.group === g)) {

@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
 import { renderReport } from './report.js';
 
-export const AREAS = ['wire', 'store', 'seal', 'transport', 'stripe', 'formats', 'growth'] as const;
+export const AREAS = ['wire', 'store', 'seal', 'transport', 'stripe', 'formats', 'growth', 'hostile'] as const;
 
 /** Repository root (dist/bench/run.js → ../..). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
