@@ -7,6 +7,7 @@
 // - receive path: a peer sends 2000 peer_storage messages with 65531-byte blobs (65535-byte
 //   messages, the largest), then a ping; the flood is over when its pong comes back;
 // - send path: 2000 full-size pings answered with 65531-byte pongs, one at a time;
+// - send path to many peers: `backup` over the control socket to 20 connected storage peers;
 // - handshakes per CPU second of the responder alone: a child process accepting BOLT #8
 //   handshakes (acceptPeer with the static key prepared once, as serve does), its CPU read from
 //   /proc while this process runs the initiators, 4 at a time.
@@ -212,7 +213,7 @@ function encryptBaseline(key: Buffer, body: Uint8Array): number {
  * The young generation V8 gives the node: by default it grows to 16 MiB, and then a flood of
  * 64 KiB messages (two ArrayBuffers each, the socket's read and the plaintext, both allocated by
  * Node outside the JS heap) reaches V8's external-memory limit long before the next scavenge
- * would free them, so V8 runs full mark-compacts instead (about 10 per 2000 messages). A 1 MiB
+ * would free them, so V8 runs full mark-compacts instead (about 7 per 2000 messages). A 1 MiB
  * semi-space scavenges often enough that none are needed. The rows are measured both ways.
  */
 export const SMALL_YOUNG_GEN = '--max-semi-space-size=1';
