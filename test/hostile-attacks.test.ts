@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ATTACKS, EVIL_TEXT, observe, rssOf, sessionFrom, sizeOf, type Attack, type Target } from './hostile-helpers.js';
 import { cli, createNode, killHard, pubkeyHexOf, readUntil, removeDir, startServe, stopServe, tempDir, withTimeout, type ServeProcess } from './stress-helpers.js';
 import { cli as cliAsync } from './node-harness.js';
+import { CONNECTION_LOG_BUDGET } from '../src/core/node/node.js';
 import { connectPeer } from '../src/core/transport/index.js';
 import { CHAIN_HASH, decodeMessage, encodeMessage, initMessage } from '../src/core/wire/registry.js';
 
@@ -24,7 +25,7 @@ const MIB = 1024 * 1024;
 /**
  * What one attack may add to the log: the good peer's lines and a few more, plus what each
  * attacking connection may add by design (Attack.logPerConnection: a few lines of at most
- * 1 KiB). Connections are capped per address, so an attacker who opens many pays with time.
+ * 1 KiB), for at most CONNECTION_LOG_BUDGET connections of one address a minute.
  */
 const LOG_BASE = 4 * 1024;
 const LOG_BOUND = LOG_BASE;
@@ -81,7 +82,9 @@ async function attackAndCheck(n: Node, a: Attack): Promise<string> {
   assert.ok(o.sent.connections > 0 && (o.sent.messages > 0 || a.unit === 'conn/s'), `the attack ran: ${summary}`);
   assert.ok(o.rssGrowth <= 64 * MIB, `RSS grew by at most 64 MiB: ${summary}`);
   assert.equal(o.good.length, 2, summary);
-  const bound = LOG_BASE + a.logPerConnection * o.sent.connections;
+  // Past CONNECTION_LOG_BUDGET connections a minute, an address's connections log at debug
+  // level, with one line saying so: the log does not grow with the number of connections.
+  const bound = LOG_BASE + a.logPerConnection * Math.min(o.sent.connections, CONNECTION_LOG_BUDGET) + 1024;
   assert.ok(o.logGrowth <= bound, `the log grew by at most ${bound} bytes: ${summary}\n${n.serve.log().slice(-3000)}`);
   return summary;
 }
@@ -91,6 +94,10 @@ for (const a of ATTACKS) {
     const n = a.node === 'any' ? any : plain;
     const logBefore = sizeOf(n.log);
     t.diagnostic(await attackAndCheck(n, a));
+    if (a.name === 'every-feature-init') {
+      // Hundreds of connections: past the budget the address's connections are quieted, said once.
+      assert.match(n.serve.log(), new RegExp(`more than ${CONNECTION_LOG_BUDGET} connections from 127\\.0\\.0\\.2 this minute`));
+    }
     if (a.name === 'control-characters') {
       const text = n.serve.log().slice(-(sizeOf(n.log) - logBefore + 4096));
       assert.ok(/sent warning: ok/.test(text), text.slice(-2000));

@@ -1,5 +1,6 @@
 // Attacks on a running `lnps serve`, over real sockets, shared by test/hostile-attacks.test.ts
-// and bench/hostile.ts. Attackers connect from 127.0.0.2; the well-behaved peer from 127.0.0.1.
+// and bench/hostile.ts. Attackers connect from 127.0.0.2 (the control-character one from
+// 127.0.0.3); the well-behaved peer from 127.0.0.1.
 // Every attack runs until a deadline and stops by itself; what it sent is counted so that the
 // benchmark can give its rate.
 import { randomBytes } from 'node:crypto';
@@ -356,7 +357,9 @@ export const ATTACKS: Attack[] = [
     logPerConnection: 12 * 1024,
     run: (t, deadline) =>
       parallel(1, deadline, async (sent) => {
-        const s = await sessionFrom(t);
+        // From an address of its own: its lines are logged at their level even right after an
+        // attack from 127.0.0.2 used up that address's log budget (node.ts CONNECTION_LOG_BUDGET).
+        const s = await sessionFrom(t, { local: '127.0.0.3' });
         sent.connections++;
         await floodSession(s, warning(EVIL_TEXT.repeat(50)), deadline, sent, 16);
       }),

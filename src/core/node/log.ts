@@ -146,6 +146,23 @@ export class SubLogger {
   enabled(level: Level): boolean {
     return this.root.enabled(this.tag, level);
   }
+  /** The same subsystem with its info and warning lines written at debug level. */
+  quiet(): SubLogger {
+    return new QuietSubLogger(this.root, this.tag);
+  }
+}
+
+/** A source over its log budget: errors still show, the rest only at debug level. */
+class QuietSubLogger extends SubLogger {
+  override info(m: string): void {
+    this.debug(m);
+  }
+  override warn(m: string): void {
+    this.debug(m);
+  }
+  override quiet(): SubLogger {
+    return this;
+  }
 }
 
 /** A logger that drops everything: for library use without a sink. */

@@ -50,6 +50,15 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
 /** Addresses remembered for that purpose; past it, refusals of new addresses are only counted. */
 const MAX_REFUSAL_LOG_ENTRIES = 4096;
+/**
+ * Accepted inbound connections from one source address whose lines (active, refusals, counts,
+ * disconnected: a few lines of at most 1 KiB each) are logged at their level per
+ * REFUSAL_LOG_INTERVAL_MS. Past it, that address's connections log at debug level only, and the
+ * next line for it says how many were quieted: an address that connects and leaves in a loop
+ * (each time within --max-connections-per-ip) cannot grow the log by more than about
+ * 20 × 3 KiB a minute.
+ */
+export const CONNECTION_LOG_BUDGET = 20;
 
 export interface Transport {
   /** Dial and run the initiator side of the handshake. */
@@ -128,6 +137,8 @@ export class LnpsNode {
   private inboundTotal = 0;
   /** Per refused address: when its last refusal was logged, and how many since. */
   private readonly refusalLog = new Map<string, { at: number; unlogged: number }>();
+  /** Per source address: the start of its log window, connections logged and quieted in it. */
+  private readonly connectionLog = new Map<string, { at: number; logged: number; quiet: number }>();
   /** Refusals not logged because the table of addresses was full. */
   refusedUnlogged = 0;
   /** Inbound connections turned away by the caps, since start. */
@@ -218,7 +229,28 @@ export class LnpsNode {
     } finally {
       this.pendingSockets.delete(socket);
     }
-    await this.adopt(conn, true).catch((e) => this.log.debug(`inbound ${addr}: ${e instanceof Error ? e.message : String(e)}`));
+    await this.adopt(conn, true, this.logFor(ip)).catch((e) => this.log.debug(`inbound ${addr}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** The logger of a new inbound connection from `ip`: the usual one within CONNECTION_LOG_BUDGET, quiet past it. */
+  private logFor(ip: string): SubLogger {
+    const now = this.now();
+    let e = this.connectionLog.get(ip);
+    if (!e || now - e.at >= REFUSAL_LOG_INTERVAL_MS) {
+      if (e && e.quiet > 0) this.srvr.info(`${e.quiet} more connections from ${ip} in the minute before were logged at debug level only (more than ${CONNECTION_LOG_BUDGET} a minute)`);
+      if (!e && this.connectionLog.size >= MAX_REFUSAL_LOG_ENTRIES) {
+        for (const [k, v] of this.connectionLog) if (now - v.at >= REFUSAL_LOG_INTERVAL_MS && v.quiet === 0) this.connectionLog.delete(k);
+        if (this.connectionLog.size >= MAX_REFUSAL_LOG_ENTRIES) return this.log.quiet();
+      }
+      e = { at: now, logged: 0, quiet: 0 };
+      this.connectionLog.set(ip, e);
+    }
+    if (e.logged < CONNECTION_LOG_BUDGET) {
+      e.logged++;
+      return this.log;
+    }
+    if (e.quiet++ === 0) this.srvr.info(`more than ${CONNECTION_LOG_BUDGET} connections from ${ip} this minute: the rest of this minute's are logged at debug level only`);
+    return this.log.quiet();
   }
 
   /** Why a new inbound connection from `ip` is turned away, or undefined to accept it. */
@@ -261,7 +293,7 @@ export class LnpsNode {
   }
 
   /** Take over an authenticated connection: replace any older one with the same peer. */
-  async adopt(conn: MessageConn, inbound: boolean): Promise<Peer> {
+  async adopt(conn: MessageConn, inbound: boolean, log: SubLogger = this.log): Promise<Peer> {
     if (this.stopping) {
       conn.close();
       throw new Error('node is stopping');
@@ -269,12 +301,12 @@ export class LnpsNode {
     const id = toHex(conn.remotePubkey);
     const old = this.peers.get(id);
     if (old) {
-      this.log.info(`${old.label} reconnected: replacing the older connection`);
+      log.info(`${old.label} reconnected: replacing the older connection`);
       old.close('replaced by a new connection');
     }
     const peer = new Peer(conn, inbound, this.settings(), {
       codec: this.opts.codec,
-      log: this.log,
+      log,
       now: this.now,
       provider: this.opts.provider,
       consumer: this.opts.consumer,
@@ -285,7 +317,7 @@ export class LnpsNode {
     void peer.closed.then((reason) => {
       const current = this.peers.get(id) === peer;
       if (current) this.peers.delete(id);
-      this.log.info(`${peer.label} disconnected: ${reason}`);
+      log.info(`${peer.label} disconnected: ${reason}`);
       // A read-back reconnection dials by itself (and falls back to the redial when it fails).
       if (current && this.kept.has(id) && !this.stopping && !this.confirming.has(id)) this.scheduleRedial(id);
     });
