@@ -82,6 +82,7 @@ function rowsOf(name: string, o: Observed, base: Observed | undefined, a: Attack
   const vs = base ? { baseline: 'no attack' } : {};
   rows.push({ group: GROUP, name: `${name}: node RSS growth`, value: o.rssGrowth / MIB, unit: 'MiB', ...vs, target: '<= 64', pass: o.rssGrowth <= 64 * MIB });
   rows.push({ group: GROUP, name: `${name}: node CPU`, value: cpu, unit: '% of a core', ...vs, ...(base ? { ratio: cpu / Math.max(0.1, (base.cpu / base.seconds) * 100) } : {}) });
+  rows.push({ group: GROUP, name: `${name}: log growth`, value: o.logGrowth / 1024, unit: 'KiB', ...vs });
   rows.push({ group: GROUP, name: `${name}: good peer handshake + init (median of ${o.good.length})`, value: good, unit: 'ms', ...vs, ...(base ? { ratio: good / median(base.good) } : {}) });
   return rows;
 }

@@ -82,16 +82,17 @@ export function hostileTable(rows: BenchRow[]): string[] {
   const by = new Map(rows.filter((r) => r.group === HOSTILE_GROUP).map((r) => [r.name.replace(/ \(median of \d+\)$/, ''), r]));
   const names = [...new Set(rows.filter((r) => r.group === HOSTILE_GROUP).map((r) => r.name.split(':')[0]!))];
   const out = [
-    '| attack (from 127.0.0.2) | attacker rate | node RSS growth | node CPU | × no attack | good peer handshake + init, median | × no attack |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| attack (from 127.0.0.2) | attacker rate | node RSS growth | node CPU | × no attack | log growth | good peer handshake + init, median | × no attack |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const n of names) {
     const rateRow = by.get(`${n}: attacker rate`);
     const rss = by.get(`${n}: node RSS growth`);
     const cpu = by.get(`${n}: node CPU`);
     const good = by.get(`${n}: good peer handshake + init`);
+    const log = by.get(`${n}: log growth`);
     out.push(
-      `| ${n} | ${rateRow ? `${fmt(rateRow.value)} ${rateRow.unit}` : '—'} | ${rss ? fmt(rss.value) + ' MiB' : ''} | ${cpu ? fmt(cpu.value, 0) + ' %' : ''} | ${cpu?.ratio !== undefined ? fmt(cpu.ratio) : ''} | ${good ? fmt(good.value) + ' ms' : ''} | ${good?.ratio !== undefined ? fmt(good.ratio) : ''} |`,
+      `| ${n} | ${rateRow ? `${fmt(rateRow.value)} ${rateRow.unit}` : '—'} | ${rss ? fmt(rss.value) + ' MiB' : ''} | ${cpu ? fmt(cpu.value, 0) + ' %' : ''} | ${cpu?.ratio !== undefined ? fmt(cpu.ratio) : ''} | ${log ? fmt(log.value) + ' KiB' : ''} | ${good ? fmt(good.value) + ' ms' : ''} | ${good?.ratio !== undefined ? fmt(good.ratio) : ''} |`,
     );
   }
   return out;
