@@ -221,11 +221,12 @@ test('consumer: our newest backup survives in its file; retrievals are recorded 
       sent_at: 1,
       seq_confirmed: null,
       status: 'corrupt',
+      retrieval: 'corrupt',
       last_seen: 4,
       refused: null,
       refused_at: null,
     },
-    { peer: '03' + '22'.repeat(32), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, seq_confirmed: '5100', status: 'confirmed', last_seen: 6, refused: null, refused_at: null },
+    { peer: '03' + '22'.repeat(32), seq_sent: null, sent_sha256: null, sent_len: null, sent_at: null, seq_confirmed: '5100', status: 'confirmed', retrieval: 'confirmed', last_seen: 6, refused: null, refused_at: null },
   ]);
 });
 
