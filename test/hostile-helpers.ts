@@ -182,6 +182,18 @@ async function floodSession(s: Session, msg: Uint8Array, deadline: number, sent:
   s.socket.destroy();
 }
 
+/**
+ * `conns` sessions from 127.0.0.2 (or `local`) side by side, each writing `msg()` (built once per
+ * session) `batch` at a time until the deadline; each reconnects when dropped.
+ */
+function flood(t: Target, conns: number, deadline: number, msg: () => Uint8Array, batch?: number, local?: string): Promise<Sent> {
+  return parallel(conns, deadline, async (sent) => {
+    const s = await sessionFrom(t, local !== undefined ? { local } : {});
+    sent.connections++;
+    await floodSession(s, msg(), deadline, sent, batch);
+  });
+}
+
 /** An odd message type the node does not know: ignored by the rules, the cheapest message there is. */
 export const TINY = Uint8Array.of(0x80, 0x01);
 
@@ -269,12 +281,7 @@ export const ATTACKS: Attack[] = [
     what: '2-byte messages, 4 connections that never read',
     unit: 'msg/s',
     logPerConnection: 1536,
-    run: (t, deadline) =>
-      parallel(4, deadline, async (sent) => {
-        const s = await sessionFrom(t);
-        sent.connections++;
-        await floodSession(s, TINY, deadline, sent);
-      }),
+    run: (t, deadline) => flood(t, 4, deadline, () => TINY),
   },
   {
     name: 'act-one-replay',
@@ -312,24 +319,14 @@ export const ATTACKS: Attack[] = [
     what: '40-byte pings asking for 65531-byte pongs, never read, 4 connections',
     unit: 'msg/s',
     logPerConnection: 1536,
-    run: (t, deadline) =>
-      parallel(4, deadline, async (sent) => {
-        const s = await sessionFrom(t);
-        sent.connections++;
-        await floodSession(s, bigPing(), deadline, sent, 64);
-      }),
+    run: (t, deadline) => flood(t, 4, deadline, bigPing, 64),
   },
   {
     name: 'refused-storage',
     what: 'peer_storage from a peer without a channel, 2 connections',
     unit: 'msg/s',
     logPerConnection: 1536,
-    run: (t, deadline) =>
-      parallel(2, deadline, async (sent) => {
-        const s = await sessionFrom(t);
-        sent.connections++;
-        await floodSession(s, storage(7, randomBytes(32)), deadline, sent, 64);
-      }),
+    run: (t, deadline) => flood(t, 2, deadline, () => storage(7, randomBytes(32)), 64),
   },
   {
     name: 'every-feature-init',
@@ -355,14 +352,9 @@ export const ATTACKS: Attack[] = [
     what: 'warnings full of control, format and separator characters, 1 connection',
     unit: 'msg/s',
     logPerConnection: 12 * 1024,
-    run: (t, deadline) =>
-      parallel(1, deadline, async (sent) => {
-        // From an address of its own: its lines are logged at their level even right after an
-        // attack from 127.0.0.2 used up that address's log budget (node.ts CONNECTION_LOG_BUDGET).
-        const s = await sessionFrom(t, { local: '127.0.0.3' });
-        sent.connections++;
-        await floodSession(s, warning(EVIL_TEXT.repeat(50)), deadline, sent, 16);
-      }),
+    // From an address of its own: its lines are logged at their level even right after an
+    // attack from 127.0.0.2 used up that address's log budget (node.ts CONNECTION_LOG_BUDGET).
+    run: (t, deadline) => flood(t, 1, deadline, () => warning(EVIL_TEXT.repeat(50)), 16, '127.0.0.3'),
   },
   {
     name: 'quota-fill',
@@ -379,12 +371,7 @@ export const ATTACKS: Attack[] = [
     what: 'peer_storage_retrieval from peers we never sent a blob to',
     unit: 'msg/s',
     logPerConnection: 1536,
-    run: (t, deadline) =>
-      parallel(2, deadline, async (sent) => {
-        const s = await sessionFrom(t);
-        sent.connections++;
-        await floodSession(s, storage(9, randomBytes(1000)), deadline, sent, 32);
-      }),
+    run: (t, deadline) => flood(t, 2, deadline, () => storage(9, randomBytes(1000)), 32),
   },
 ];
 
