@@ -75,6 +75,9 @@ export interface ContactOptions {
   enough?: () => boolean;
 }
 
+/** What a caller asking a list of peers for its own kind of backup gives; the judging and the stop rule are its own. */
+export type PeerListOptions = Omit<ContactOptions, 'judge' | 'enough'>;
+
 export const DEFAULT_CONCURRENCY = 8;
 
 export const addressText = (a: DialAddress): string => `${a.host.includes(':') ? '[' + a.host + ']' : a.host}:${a.port}`;

@@ -19,10 +19,7 @@ import {
   type ForeignFormat,
   type ForeignSecrets,
 } from '../backup/formats/index.js';
-import type { SubLogger } from './log.js';
-import type { Transport } from './node.js';
-import type { NodeCodec } from './types.js';
-import { contactPeers, restoreCandidates, type Answer, type PeerCandidate, type ProgressEvent } from './contact.js';
+import { contactPeers, restoreCandidates, type Answer, type PeerCandidate, type PeerListOptions, type ProgressEvent } from './contact.js';
 
 export const FORMAT_NAMES: Record<ForeignFormat, string> = { cln: 'Core Lightning', ldk: 'LDK', lnd: 'lnd', kmp: 'Phoenix (lightning-kmp)' };
 
@@ -117,18 +114,9 @@ export function recoveryOutput(format: ForeignFormat, blob: Uint8Array, opened: 
 
 export async function restoreForeignFromPeers(
   candidates: PeerCandidate[],
-  opts: {
-    identity: ForeignIdentity;
-    transport: Transport;
-    codec: NodeCodec;
-    chainHash: Uint8Array;
-    timeoutMs: number;
-    log: SubLogger;
-    concurrency?: number;
-    onProgress?: (e: ProgressEvent) => void;
-  },
+  opts: PeerListOptions & { identity: ForeignIdentity },
 ): Promise<ForeignRestoreResult> {
-  const { identity } = opts;
+  const { identity, ...contact } = opts;
   const format = identity.format;
   const opened = new Map<string, ForeignOpenResult>();
   const open = (peer: string, blob: Uint8Array): ForeignOpenResult => {
@@ -141,13 +129,7 @@ export async function restoreForeignFromPeers(
   };
   // Every listed peer is asked: a later one may hold a newer backup.
   const contacts = await contactPeers(candidates, {
-    transport: opts.transport,
-    codec: opts.codec,
-    chainHash: opts.chainHash,
-    timeoutMs: opts.timeoutMs,
-    log: opts.log,
-    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...contact,
     judge: (c) => {
       const r = open(c.candidate.id, c.blob!);
       if (!r.valid) return `${c.blob!.length} bytes that do not open as this node's ${FORMAT_NAMES[format]} backup (${r.reason})`;

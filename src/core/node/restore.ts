@@ -8,10 +8,7 @@ import { classifyRetrieval } from './consumer.js';
 import { openShard } from '../backup/stripe.js';
 import { rebuildFromPeers } from './stripe-node.js';
 import type { SealKey } from '../backup/seal.js';
-import type { SubLogger } from './log.js';
-import type { Transport } from './node.js';
-import type { NodeCodec } from './types.js';
-import { contactPeers, type Answer, type PeerCandidate, type ProgressEvent } from './contact.js';
+import { contactPeers, type Answer, type PeerCandidate, type PeerListOptions } from './contact.js';
 
 export interface PeerAnswer {
   peer: string;
@@ -70,7 +67,7 @@ function judgeLnps(blob: Uint8Array, key: SealKey): { text: string; seq?: bigint
 
 export async function restoreFromPeers(
   candidates: PeerCandidate[],
-  opts: { key: SealKey; transport: Transport; codec: NodeCodec; chainHash: Uint8Array; timeoutMs: number; log: SubLogger; concurrency?: number; onProgress?: (e: ProgressEvent) => void },
+  opts: PeerListOptions & { key: SealKey },
 ): Promise<RestoreResult> {
   // Stop rule: a striped backup is complete with k shards of the newest version seen; any
   // other backup needs every peer's answer (a later peer may hold a newer seq).
