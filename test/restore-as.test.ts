@@ -2,27 +2,34 @@
 // secret alone. Real `lnps serve` providers over 127.0.0.1 hold blobs that a test peer stored
 // while connected as the node's derived identity; each blob and each identity is built by an
 // independent path here (test/formats-build.ts on node:crypto), never by the code under test.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getPublicKey } from '@noble/secp256k1';
-import { cleanup, cli, NET, sha, storedSha, tempDir } from './node-harness.js';
-import { addr, deadPort, startProviders, storeAs, type Provider } from './restore-helpers.js';
+import { cleanup, cli, NET, sha, storedSha, tempDir, type CliResult } from './node-harness.js';
+import { addr, deadPort, providersForFile, storeAs } from './restore-helpers.js';
 import { cat, be, clnMakeSecretT, clnBlobT, scbT, modernChanT, toHexT, pathT, H, kmpBlobT, ldkBlobT, ldkHolderT, masterT, ckdT, sha256T, lndBlobT, lndPackedT, lndMultiT, lndSingleT } from './formats-build.js';
 import { HDKey } from '@scure/bip32';
 
 after(cleanup);
 
-let providers: Provider[] = [];
+const providers = providersForFile(3);
 
-before(async () => {
-  providers = await startProviders(3);
-});
-after(async () => {
-  await Promise.all(providers.map((p) => p.serve.stop()));
-});
+/**
+ * The command restored `implementation`'s backup: exit 0, `expected` written to `out` byte for
+ * byte with mode 0600, and a record saying so. Returns the record.
+ */
+function restored(r: CliResult, implementation: string, out: string, expected: Uint8Array): any {
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), expected);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.restored, true);
+  assert.equal(j.implementation, implementation);
+  return j;
+}
 
 // ---- Core Lightning ------------------------------------------------------------------------
 
@@ -62,12 +69,7 @@ test('--as cln: from the hsm_secret alone, the blob a peer holds is written byte
   await storeAs(p!, s.nodeKey, blob);
   const out = join(dir, 'emergency.recover');
   const r = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(new Uint8Array(readFileSync(out)), blob);
-  assert.equal(statSync(out).mode & 0o777, 0o600);
-  const j = JSON.parse(r.stdout);
-  assert.equal(j.restored, true);
-  assert.equal(j.implementation, 'cln');
+  const j = restored(r, 'cln', out, blob);
   assert.equal(j.node_id, s.nodeId);
   assert.equal(j.from, p!.pubkey);
   assert.equal(j.scb_timestamp, 1_700_000_000);
@@ -120,9 +122,7 @@ test('--as cln --graph: four channel peers (one unreachable, one holding nothing
   writeFileSync(ndFile, JSON.stringify(nodes));
   const out = join(dir, 'emergency.recover');
   const r = await cli(['restorefrompeer', '--as', 'cln', '--hsm-secret', s.file, '--graph', chFile, '--graph', ndFile, '--out', out, '--timeout', '2s', ...NET], 40_000);
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(new Uint8Array(readFileSync(out)), newBlob);
-  const j = JSON.parse(r.stdout);
+  const j = restored(r, 'cln', out, newBlob);
   assert.equal(j.scb_timestamp, 1_750_000_000);
   assert.equal(j.from, newest!.pubkey);
   assert.deepEqual(j.graph, { kind: 'cln', channel_peers: 4, dropped: 0 });
@@ -167,10 +167,8 @@ test('--as kmp: from the BIP39 seed alone (regtest: m/48\'/0\'), the decrypted b
   await storeAs(diff!, nodeKey, kmpBlobT(nodeKey, 5, other));
   const out = join(dir, 'phoenix.bin');
   const r = await cli(['restorefrompeer', '--as', 'kmp', '--kmp-seed-file', seedFile, addr(p!), addr(same!), addr(diff!), '--out', out, '--timeout', '3s', ...NET]);
-  assert.equal(r.status, 0, r.stderr);
   // The format has no order: the first valid copy in the try order is written.
-  assert.deepEqual(new Uint8Array(readFileSync(out)), cat(new Uint8Array([5]), plaintext));
-  const j = JSON.parse(r.stdout);
+  const j = restored(r, 'kmp', out, cat(new Uint8Array([5]), plaintext));
   assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
   assert.deepEqual(j.peers.map((x: any) => [x.peer, x.status, x.used]), [
     [p!.pubkey, 'chosen', true],
@@ -199,14 +197,12 @@ test('--as ldk: from the KeysManager seed alone (node key m/0\', blob key m/6\')
   await storeAs(p!, nodeKey, blob);
   const out = join(dir, 'ldk-holders.bin');
   const r = await cli(['restorefrompeer', '--as', 'ldk', '--ldk-seed-file', seedFile, addr(p!), '--out', out, '--timeout', '3s', ...NET]);
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+  const j = restored(r, 'ldk', out, plaintext);
   const side = JSON.parse(readFileSync(out + '.json', 'utf8'));
   assert.equal(statSync(out + '.json').mode & 0o777, 0o600);
   assert.deepEqual(side.channels, [
     { channel_id: 'c1'.repeat(32), peer_id: toHexT(counterparty), min_seen_secret: '281474976710655', monitor_len: 150, monitor_sha256: sha(monitor) },
   ]);
-  const j = JSON.parse(r.stdout);
   assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
   assert.equal(j.out_json, out + '.json');
   assert.equal(j.channels, 1);
@@ -249,12 +245,7 @@ test('--as lnd: from the aezeed entropy alone (node key family 6), the padded dr
   await storeAs(same!, nodeKey, blob);
   const out = join(dir, 'channel.backup');
   const r = await cli(['restorefrompeer', '--as', 'lnd', '--lnd-seed-file', seedFile, addr(p!), addr(other!), addr(same!), '--out', out, '--timeout', '3s', ...NET]);
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(new Uint8Array(readFileSync(out)), channelBackup);
-  assert.equal(statSync(out).mode & 0o777, 0o600);
-  const j = JSON.parse(r.stdout);
-  assert.equal(j.restored, true);
-  assert.equal(j.implementation, 'lnd');
+  const j = restored(r, 'lnd', out, channelBackup);
   assert.equal(j.node_id, toHexT(getPublicKey(nodeKey, true)));
   assert.equal(j.from, p!.pubkey);
   assert.equal(j.channels, 2);
@@ -279,6 +270,5 @@ test('--as lnd: from the aezeed entropy alone (node key family 6), the padded dr
   writeFileSync(tprvFile, new HDKey({ privateKey: m.k, chainCode: m.c, versions: { private: 0x04358394, public: 0x043587cf } }).privateExtendedKey, { mode: 0o600 });
   const out2 = join(dir, 'channel2.backup');
   const r2 = await cli(['restorefrompeer', '--as', 'lnd', '--lnd-root-key-file', tprvFile, addr(p!), '--out', out2, '--timeout', '3s', ...NET]);
-  assert.equal(r2.status, 0, r2.stderr);
-  assert.deepEqual(new Uint8Array(readFileSync(out2)), channelBackup);
+  assert.equal(restored(r2, 'lnd', out2, channelBackup).node_id, j.node_id);
 });

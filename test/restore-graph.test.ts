@@ -1,6 +1,6 @@
 // restorefrompeer --graph for lnps's own backup: real `lnps serve` providers over 127.0.0.1,
 // a describegraph fixture naming our channel peers, the command line tried first.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,18 +9,11 @@ import { getPublicKey } from '@noble/secp256k1';
 import { cleanup, cli, createNode, d } from './node-harness.js';
 import { deriveSealKey, seal } from '../src/core/backup/seal.js';
 import { readNodeKey } from '../src/core/datadir.js';
-import { startProviders, storeAs, type Provider } from './restore-helpers.js';
+import { providersForFile, storeAs } from './restore-helpers.js';
 
 after(cleanup);
 
-let providers: Provider[] = [];
-
-before(async () => {
-  providers = await startProviders(3);
-});
-after(async () => {
-  await Promise.all(providers.map((p) => p.serve.stop()));
-});
+const providers = providersForFile(3);
 
 // ---- lnps's own backup, with --graph ----------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // Helpers of the restore tests: lnps serve providers, storing a blob as a given node, a port
 // with nothing listening.
+import { after, before } from 'node:test';
 import { createServer } from 'node:net';
 import { getPublicKey } from '@noble/secp256k1';
 import { createNode, sha, storedSha, until, RawPeer, Serve } from './node-harness.js';
@@ -15,6 +16,21 @@ export async function startProviders(n: number): Promise<Provider[]> {
   const nodes = await Promise.all(Array.from({ length: n }, () => createNode()));
   const serves = await Promise.all(nodes.map((x) => Serve.start(x.dir, ['--storage-policy', 'any'])));
   return nodes.map((x, i) => ({ dir: x.dir, pubkey: x.pubkey, serve: serves[i]! }));
+}
+
+/**
+ * `n` providers shared by the tests of one file: started before its first test, stopped after
+ * its last. The array is filled in place once they run.
+ */
+export function providersForFile(n: number): Provider[] {
+  const providers: Provider[] = [];
+  before(async () => {
+    providers.push(...(await startProviders(n)));
+  });
+  after(async () => {
+    await Promise.all(providers.map((p) => p.serve.stop()));
+  });
+  return providers;
 }
 
 export const addr = (p: Provider): string => `${p.pubkey}@127.0.0.1:${p.serve.port}`;
