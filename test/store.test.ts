@@ -211,6 +211,13 @@ test('LevelDB store: missing database, reopen keeps data, one shared handle per 
   try {
     const path = join(dir, 'db');
     await assert.rejects(openLevelKv(path), (e: unknown) => e instanceof StoreError && e.code === 'no_database' && e.message === `no database at ${path}: run \`lnps create\``);
+    // The data directory and network it belongs to travel with the error, for the CLI's hint.
+    await assert.rejects(openLevelKv(path, { node: { datadir: dir, network: 'signet' } }), (e: unknown) => {
+      assert.ok(e instanceof StoreError);
+      assert.equal(e.message, `no database at ${path}: run \`lnps create\``);
+      assert.deepEqual(e.notFoundIn, { what: 'database', datadir: dir, network: 'signet' });
+      return true;
+    });
     const kv = await openLevelKv(path, { create: true });
     const store = await LnpsStore.open(kv);
     await store.putPeerBlob(pk(1), Uint8Array.of(4, 5), 1);

@@ -55,7 +55,7 @@ export interface OpenedContext {
 export async function openContext(g: GlobalOptions, settings: ProviderSettings = providerSettings()): Promise<OpenedContext> {
   const paths = pathsOf(g);
   secureNodeDir(paths, (line) => process.stderr.write(`lnps: ${line}\n`));
-  const kv = await openLevelKv(paths.dbPath, { pidFile: pidFileOf(paths) });
+  const kv = await openLevelKv(paths.dbPath, { pidFile: pidFileOf(paths), node: paths });
   let store: LnpsStore;
   try {
     store = await LnpsStore.open(kv);

@@ -1,7 +1,6 @@
 // Error hints that repeat the context the user gave. A core error says what to do in general
 // ("run `lnps create`"); here, where the command line is known, the hint gets the flags the user
 // actually used, and a node running on another network of the same data directory is named.
-import { dirname } from 'node:path';
 import { NETWORKS, databasesIn, nodePaths } from '../core/datadir.js';
 import { runningNodesIn } from '../core/node/pidfile.js';
 import { StoreError } from '../core/errors.js';
@@ -23,17 +22,12 @@ function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const NO_DATABASE = /^no database at (.+): run `lnps create[^`]*`$/;
-const NO_NODE = /^no lnps node is running for (.+) \((mainnet|testnet|signet|regtest)\)/;
-
 /**
  * The message of `err` with its hint completed from the command line `args`. Only a suggested
  * `lnps create`, a missing database and a missing node get more; other messages are kept as they are.
  */
 export function withContext(err: unknown, message: string, args: readonly string[]): string {
   if (!(err instanceof StoreError)) return message;
-  let datadir: string | undefined;
-  let network: string | undefined;
   // Every "run `lnps create`" gets the flags the user gave, so the suggestion is the right one.
   if (message.includes('`lnps create`')) {
     const flags: string[] = [];
@@ -45,28 +39,18 @@ export function withContext(err: unknown, message: string, args: readonly string
     if (k !== undefined) flags.push('--key-file', shellWord(nodePaths({ keyFile: k }).keyPath));
     message = message.replace('`lnps create`', `\`${['lnps create', ...flags].join(' ')}\``);
   }
-  const noDb = NO_DATABASE.exec(message);
-  if (noDb) {
-    // <datadir>/<network>/db
-    const networkDir = dirname(noDb[1]!);
-    datadir = dirname(networkDir);
-    network = networkDir.slice(datadir.length + 1);
-  } else {
-    const noNode = NO_NODE.exec(message);
-    if (!noNode) return message;
-    datadir = noNode[1];
-    network = noNode[2];
-  }
+  if (!err.notFoundIn) return message;
+  const { what, datadir, network } = err.notFoundIn;
   // The user may have forgotten --network: name what does run, or exist, elsewhere in the datadir.
   const others = NETWORKS.filter((n) => n !== network);
-  const running = runningNodesIn(datadir!, others);
+  const running = runningNodesIn(datadir, others);
   if (running.length > 0) {
     const list = running.map((r) => `${r.network} (pid ${r.pid})`).join(', ');
     const add = running.length === 1 ? `: add --network ${running[0]!.network}` : ': add --network with one of them';
     return `${message}; a node is running in ${datadir} on ${list}${add}`;
   }
-  if (noDb) {
-    const dbs = databasesIn(datadir!).filter((n) => n !== network);
+  if (what === 'database') {
+    const dbs = databasesIn(datadir).filter((n) => n !== network);
     if (dbs.length > 0) return `${message}, or add --network ${dbs.join(' or --network ')} (${datadir} has a database for ${dbs.join(', ')})`;
   }
   return message;

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { InputError, StoreError, UsageError } from '../core/errors.js';
-import { nodePaths, readNodeKeyOf, exists } from '../core/datadir.js';
+import { nodePaths, notFoundIn, readNodeKeyOf, exists } from '../core/datadir.js';
 import { parsePubkey } from '../core/keys.js';
 import { toHex } from '../core/bytes.js';
 import { callNodeIfRunning } from '../core/node/control.js';
@@ -82,9 +82,14 @@ async function backup(file: string, opts: BackupOptions, cmd: Command): Promise<
 
   // No node running: seal and keep it; `lnps serve` sends it to peers as they connect.
   if (opts.stripe !== undefined)
-    throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network}): a striped backup goes to connected peers, so start \`lnps serve\`, connect the storing peers, then run this again`);
-  if (peer !== undefined) throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network}), so nothing can be sent to ${peer} now: start \`lnps serve\``);
-  if (!exists(paths.dbPath)) throw new StoreError('no_database', `no database at ${paths.dbPath}: run \`lnps create\``);
+    throw new StoreError(
+      'unavailable',
+      `no lnps node is running for ${paths.datadir} (${paths.network}): a striped backup goes to connected peers, so start \`lnps serve\`, connect the storing peers, then run this again`,
+      notFoundIn('running_node', paths),
+    );
+  if (peer !== undefined)
+    throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network}), so nothing can be sent to ${peer} now: start \`lnps serve\``, notFoundIn('running_node', paths));
+  if (!exists(paths.dbPath)) throw new StoreError('no_database', `no database at ${paths.dbPath}: run \`lnps create\``, notFoundIn('database', paths));
   const [{ deriveSealKey }, { OwnBackupFile }, { newBackup, backupParams, backupSummary }, { StripeStore }, { openContext }] = await Promise.all([
     import('../core/backup/seal.js'),
     import('../core/node/consumer.js'),

@@ -18,7 +18,7 @@ export function register(program: Command): void {
         const address = onePeer(positional, opts.peer, 'lnps connect PUBKEY@HOST:PORT, or --peer PUBKEY@HOST:PORT');
         parsePeerAddress(address); // a malformed address is refused here, before the socket
         const paths = nodePaths(g);
-        return callRunningNode(paths.socketPath, `${paths.datadir} (${paths.network})`, 'connect', { address });
+        return callRunningNode(paths, 'connect', { address });
       }),
     );
 }

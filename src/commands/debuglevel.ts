@@ -21,7 +21,7 @@ export function register(program: Command): void {
         if (!(LEVELS as string[]).includes(level.toLowerCase())) throw new UsageError(`unknown level ${JSON.stringify(level)}; use one of ${LEVELS.join(', ')}`);
         if (subsystem !== undefined && !/^[A-Za-z0-9]{1,8}$/.test(subsystem)) throw new UsageError(`bad subsystem name ${JSON.stringify(subsystem)}`);
         const paths = nodePaths(globals(cmd));
-        return callRunningNode(paths.socketPath, `${paths.datadir} (${paths.network})`, 'debuglevel', { level, subsystem });
+        return callRunningNode(paths, 'debuglevel', { level, subsystem });
       }),
     );
 }

@@ -18,7 +18,7 @@ export function register(program: Command): void {
         const g = globals(cmd);
         const peer = toHex(parsePubkey(onePeer(pubkey, opts.peer, 'lnps disconnect PUBKEY, or --peer PUBKEY'), 'peer'));
         const paths = nodePaths(g);
-        return callRunningNode(paths.socketPath, `${paths.datadir} (${paths.network})`, 'disconnect', { peer });
+        return callRunningNode(paths, 'disconnect', { peer });
       }),
     );
 }

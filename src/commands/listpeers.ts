@@ -17,7 +17,7 @@ export function register(program: Command): void {
       action(
         async (_opts: unknown, cmd: Command) => {
           const paths = nodePaths(globals(cmd));
-          return callRunningNode(paths.socketPath, `${paths.datadir} (${paths.network})`, 'listpeers', {});
+          return callRunningNode(paths, 'listpeers', {});
         },
         (r: { peers: Record<string, unknown>[] }) =>
           renderTable(

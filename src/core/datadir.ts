@@ -8,7 +8,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, mkdirSync, statSync } from 'node:fs';
-import { StoreError } from './errors.js';
+import { StoreError, type NotFoundIn } from './errors.js';
 import { writeOutputFile } from './outfile.js';
 
 export type Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -37,6 +37,11 @@ export function nodePaths(opts: { datadir?: string | undefined; network?: Networ
     socketPath: join(networkDir, 'lnps.sock'),
     confPath: join(datadir, 'lnps.conf'),
   };
+}
+
+/** What a StoreError says was not found in this data directory and network. */
+export function notFoundIn(what: NotFoundIn['what'], paths: Pick<NodePaths, 'datadir' | 'network'>): NotFoundIn {
+  return { what, datadir: paths.datadir, network: paths.network };
 }
 
 /** secp256k1 group order: a secret key must be in [1, n-1]. */

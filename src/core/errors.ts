@@ -48,10 +48,24 @@ export type StoreErrorCode =
   | 'exists' // refusing to overwrite
   | 'wrong_key'; // the database belongs to another node key
 
+/**
+ * What was looked for in a node's data directory and not found there: the network's database,
+ * or a node running for that network. Lets a hint name what the other networks there have.
+ */
+export interface NotFoundIn {
+  what: 'database' | 'running_node';
+  datadir: string;
+  network: string;
+}
+
 /** The database, a key file or another file is unavailable: exit 3. */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(readonly code: StoreErrorCode, message: string) {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    readonly notFoundIn?: NotFoundIn,
+  ) {
     super(message);
   }
 }

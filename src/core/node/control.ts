@@ -13,6 +13,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { chmodSync, unlinkSync } from 'node:fs';
 import { CryptoError, DecodeError, InputError, StoreError, UsageError } from '../errors.js';
 import { toHex } from '../bytes.js';
+import { notFoundIn, type NodePaths } from '../datadir.js';
 
 /** The output contract's JSON: bigint as decimal string, bytes as hex. */
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -327,13 +328,13 @@ export async function callNodeIfRunning(
 
 /** One call to the running node; when none runs, a clear error saying how to start one. */
 export async function callRunningNode(
-  path: string,
-  what: string,
+  paths: Pick<NodePaths, 'socketPath' | 'datadir' | 'network'>,
   method: string,
   params: Record<string, unknown>,
   onRow?: (row: any) => Promise<void> | void,
 ): Promise<any> {
-  const r = await callNodeIfRunning(path, method, params, onRow);
-  if (r === undefined) throw new StoreError('unavailable', `no lnps node is running for ${what}: start one with \`lnps serve\``);
+  const r = await callNodeIfRunning(paths.socketPath, method, params, onRow);
+  if (r === undefined)
+    throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network}): start one with \`lnps serve\``, notFoundIn('running_node', paths));
   return r.result;
 }

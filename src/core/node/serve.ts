@@ -140,7 +140,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
   // the log says so.
   secureNodeDir(paths, (line) => srvr.warn(line));
   makePrivateDir(paths.networkDir);
-  const kv = await openLevelKv(paths.dbPath, { pidFile });
+  const kv = await openLevelKv(paths.dbPath, { pidFile, node: paths });
   const store = await LnpsStore.open(kv);
   const pubkeyBytes = publicKeyOf(cfg.secret);
   const pubkey = toHex(pubkeyBytes);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, StoreError } from '../errors.js';
-import type { NodePaths } from '../datadir.js';
+import { notFoundIn, type NodePaths } from '../datadir.js';
 import { callNodeIfRunning } from './control.js';
 import { alive } from './pidfile.js';
 
@@ -14,7 +14,7 @@ const POLL_MS = 50;
 export async function stopRunningNode(paths: NodePaths, timeoutMs: number): Promise<{ stopped: true; pid: number; waited_ms: number }> {
   const started = Date.now();
   const r = await callNodeIfRunning(paths.socketPath, 'stop', {});
-  if (r === undefined) throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network})`);
+  if (r === undefined) throw new StoreError('unavailable', `no lnps node is running for ${paths.datadir} (${paths.network})`, notFoundIn('running_node', paths));
   const pid = Number((r.result as { pid?: unknown })?.pid);
   if (!Number.isInteger(pid) || pid <= 0) throw new InputError('the running node did not say its pid');
   const pidFile = join(paths.networkDir, 'lnps.pid');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { StoreError } from '../errors.js';
-import { exists } from '../datadir.js';
+import { exists, notFoundIn, type NodePaths } from '../datadir.js';
 import { prefixEnd, type BatchOp, type IterateOptions, type KvStore } from './kv.js';
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
@@ -22,6 +22,12 @@ export interface OpenLevelOptions {
   create?: boolean;
   /** The running node writes its pid here; named in the lock error when present. */
   pidFile?: string;
+  /** The data directory and network the database belongs to, carried by a no_database error. */
+  node?: Pick<NodePaths, 'datadir' | 'network'>;
+}
+
+function noDatabase(path: string, opts: OpenLevelOptions): StoreError {
+  return new StoreError('no_database', `no database at ${path}: run \`lnps create\``, opts.node && notFoundIn('database', opts.node));
 }
 
 /** True when a LevelDB database exists at `path`. */
@@ -53,7 +59,7 @@ function lockMessage(path: string, pidFile: string | undefined): string {
 }
 
 async function openShared(path: string, opts: OpenLevelOptions): Promise<Shared> {
-  if (!opts.create && !levelExists(path)) throw new StoreError('no_database', `no database at ${path}: run \`lnps create\``);
+  if (!opts.create && !levelExists(path)) throw noDatabase(path, opts);
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open({ createIfMissing: opts.create === true });
@@ -61,7 +67,7 @@ async function openShared(path: string, opts: OpenLevelOptions): Promise<Shared>
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreError('locked', lockMessage(path, opts.pidFile));
     const detail = cause?.message ?? (e as Error).message;
-    if (/does not exist/.test(detail)) throw new StoreError('no_database', `no database at ${path}: run \`lnps create\``);
+    if (/does not exist/.test(detail)) throw noDatabase(path, opts);
     if (cause?.code === 'LEVEL_CORRUPTION') throw new StoreError('corrupt', `the database at ${path} is corrupt: ${detail}`);
     throw new StoreError('unavailable', `cannot open the database at ${path}: ${detail}`);
   }
