@@ -7,17 +7,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanup, cli, cliJson, createNode, d, RawPeer, Serve, sha, sleep, storedSha, tempDir, until } from './node-harness.js';
+import { cleanup, cli, cliJson, createNode, d, RawPeer, Serve, sha, sleep, storedSha, tempDir, until, CLN_CHANNELS } from './node-harness.js';
 import { readNodeKey } from '../src/core/datadir.js';
 import { publicKeyOf } from '../src/core/keys.js';
 import { deriveSealKey, open, type SealKey } from '../src/core/backup/seal.js';
 
 after(cleanup);
 
-const FIXTURE = fileURLToPath(new URL('../../test/fixtures/cln-listpeerchannels.json', import.meta.url));
-const OPEN_PEER = '02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619';
-const CLOSED_PEER = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
 /** A shell word for a path (the temp paths hold no quote). */
 const q = (p: string) => `'${p}'`;
 
@@ -128,7 +124,7 @@ test('--channels-cmd with Core Lightning listpeerchannels JSON fills the registr
   const A = await createNode();
   const dir = tempDir();
   const list = join(dir, 'channels.json');
-  writeFileSync(list, readFileSync(FIXTURE));
+  writeFileSync(list, readFileSync(CLN_CHANNELS.file));
   await cliJson(['setheight', '850000', ...d(A.dir)]);
   const a = await Serve.start(A.dir, ['--channels-cmd', `cat ${q(list)}`, '--channels-interval', '200ms']);
   try {
@@ -136,20 +132,20 @@ test('--channels-cmd with Core Lightning listpeerchannels JSON fills the registr
     const rows = (await cliJson(['listchannels', ...d(A.dir)])).channels as { peer: string; state: string; chan_point: string; close_height: number | null }[];
     const byPeer = Object.fromEntries(rows.map((c) => [c.peer, c]));
     assert.equal(rows.length, 2);
-    assert.equal(byPeer[OPEN_PEER]!.state, 'open');
-    assert.equal(byPeer[OPEN_PEER]!.chan_point, 'e7d6c5b4a3928170f6e5d4c3b2a1f8f5f9c3e2b7d5ead1c36a0bde0b2b7c4c6d:0');
-    assert.equal(byPeer[CLOSED_PEER]!.state, 'closed');
+    assert.equal(byPeer[CLN_CHANNELS.openPeer]!.state, 'open');
+    assert.equal(byPeer[CLN_CHANNELS.openPeer]!.chan_point, 'e7d6c5b4a3928170f6e5d4c3b2a1f8f5f9c3e2b7d5ead1c36a0bde0b2b7c4c6d:0');
+    assert.equal(byPeer[CLN_CHANNELS.closedPeer]!.state, 'closed');
     const info = await cliJson(['getinfo', ...d(A.dir)]);
     assert.equal(info.channels_known, 2);
     assert.equal(info.open_channels, 1);
 
     // The open channel is gone from the node's list (as lnd's listchannels drops a closed one).
-    const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { channels: { peer_id: string }[] };
-    writeFileSync(list + '.tmp', JSON.stringify({ channels: fixture.channels.filter((c) => c.peer_id !== OPEN_PEER) }));
+    const fixture = JSON.parse(readFileSync(CLN_CHANNELS.file, 'utf8')) as { channels: { peer_id: string }[] };
+    writeFileSync(list + '.tmp', JSON.stringify({ channels: fixture.channels.filter((c) => c.peer_id !== CLN_CHANNELS.openPeer) }));
     renameSync(list + '.tmp', list);
     await a.waitFor(/\[INF\] INPT: channels from --channels-cmd: 0 added, 1 closed \(1 no longer listed\), 0 updated, 1 unchanged$/);
     const after2 = (await cliJson(['listchannels', ...d(A.dir)])).channels as { peer: string; state: string; close_height: number | null }[];
-    const open = after2.find((c) => c.peer === OPEN_PEER)!;
+    const open = after2.find((c) => c.peer === CLN_CHANNELS.openPeer)!;
     assert.equal(open.state, 'closed');
     assert.equal(open.close_height, 850000);
     assert.equal((await cliJson(['getinfo', ...d(A.dir)])).open_channels, 0);

@@ -13,6 +13,13 @@ import { publicKeyOf } from '../src/core/keys.js';
 export const BIN = fileURLToPath(new URL('../../bin/lnps.js', import.meta.url));
 export const NET = ['--network', 'regtest'];
 
+/** Core Lightning's listpeerchannels JSON (test/fixtures), and the peers of its open and of its closed channel. */
+export const CLN_CHANNELS = {
+  file: fileURLToPath(new URL('../../test/fixtures/cln-listpeerchannels.json', import.meta.url)),
+  openPeer: '02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619',
+  closedPeer: '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798',
+};
+
 const dirs: string[] = [];
 const procs = new Set<ChildProcess>();
 
@@ -35,14 +42,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the built CLI without blocking the event loop (raw peers in this process keep working). */
-export function cli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
+/**
+ * Run the built CLI without blocking the event loop (raw peers in this process keep working);
+ * `input`, when given, is its standard input.
+ */
+export function cli(args: string[], timeoutMs = 20_000, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) {
+      // A command that fails before reading its input closes the pipe: not an error here.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(input);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`lnps ${args.join(' ')} did not finish within ${timeoutMs} ms`));
