@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { InitiatorHandshake, type MessageDecryptor, type MessageEncryptor } from '../src/core/transport/index.js';
 import { CHAIN_HASH, encodeMessage, initMessage } from '../src/core/wire/registry.js';
-import { connectClient, memoryOf, withTimeout } from './stress-helpers.js';
+import { connectClient, initiatorHandshake, memoryOf, withTimeout } from './stress-helpers.js';
 
 export const ATTACKER = '127.0.0.2';
 export const GOOD = '127.0.0.1';
@@ -83,30 +83,11 @@ export async function sessionFrom(t: Target, opts: { secret?: Uint8Array; init?:
   let isClosed = false;
   const closed = new Promise<void>((r) => socket.once('close', () => ((isClosed = true), r())));
   try {
-    const hs = new InitiatorHandshake({ localSecret: opts.secret ?? randomBytes(32), remotePubkey: Buffer.from(t.pubkey, 'hex') });
-    socket.write(hs.actOne());
-    const act2 = await withTimeout(
-      new Promise<Buffer>((resolve, reject) => {
-        let buf = Buffer.alloc(0);
-        const onData = (d: Buffer) => {
-          buf = Buffer.concat([buf, d]);
-          if (buf.length >= ACT_TWO) {
-            socket.off('data', onData);
-            resolve(buf);
-          }
-        };
-        socket.on('data', onData);
-        void closed.then(() => reject(new Error('closed during the handshake')));
-      }),
-      opts.timeoutMs ?? 10_000,
-      'no act two',
-    );
-    const { actThree, result } = hs.readActTwo(act2.subarray(0, ACT_TWO));
-    socket.write(actThree);
-    const enc = result.keys.encryptor();
-    const dec = result.keys.decryptor();
-    if (opts.read) socket.on('data', (d: Buffer) => dec.push(d));
-    else socket.pause();
+    const { enc, dec, rest } = await initiatorHandshake(socket, t.pubkey, opts.secret ?? randomBytes(32), opts.timeoutMs ?? 10_000);
+    if (opts.read) {
+      if (rest.length > 0) dec.push(rest);
+      socket.on('data', (d: Buffer) => dec.push(d));
+    } else socket.pause();
     const session: Session = {
       socket,
       enc,

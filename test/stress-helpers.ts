@@ -434,6 +434,38 @@ export function rawSocket(port: number): Promise<{ socket: Socket; closed: Promi
   });
 }
 
+/** Act two is 50 bytes (BOLT #8). */
+const ACT_TWO_LEN = 50;
+
+/**
+ * BOLT #8 as initiator over a connected socket, driven by hand: act one, act two (within
+ * `timeoutMs`; rejects when the node closes first), act three. Returns the session's keys and
+ * whatever the node sent after act two.
+ */
+export async function initiatorHandshake(socket: Socket, nodePubkey: string, secret: Uint8Array, timeoutMs: number): Promise<{ enc: MessageEncryptor; dec: MessageDecryptor; rest: Buffer }> {
+  const hs = new InitiatorHandshake({ localSecret: secret, remotePubkey: Buffer.from(nodePubkey, 'hex') });
+  socket.write(hs.actOne());
+  let buf = Buffer.alloc(0);
+  const act2 = await withTimeout(
+    new Promise<Buffer>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length >= ACT_TWO_LEN) {
+          socket.off('data', onData);
+          resolve(buf);
+        }
+      };
+      socket.on('data', onData);
+      socket.once('close', () => reject(new Error('closed during the handshake')));
+    }),
+    timeoutMs,
+    'no act two',
+  );
+  const { actThree, result } = hs.readActTwo(act2.subarray(0, ACT_TWO_LEN));
+  socket.write(actThree);
+  return { enc: result.keys.encryptor(), dec: result.keys.decryptor(), rest: act2.subarray(ACT_TWO_LEN) };
+}
+
 /**
  * The handshake as initiator over a plain socket, then (unless `init` is false) the init
  * exchange, leaving the session's encryptor in the test's hands.
@@ -442,28 +474,7 @@ export async function rawSession(port: number, nodePubkey: string, secret: Uint8
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const { socket, closed, isClosed } = await rawSocket(port);
   try {
-    const hs = new InitiatorHandshake({ localSecret: secret, remotePubkey: Buffer.from(nodePubkey, 'hex') });
-    socket.write(hs.actOne());
-    let buf = Buffer.alloc(0);
-    const act2 = await withTimeout(
-      new Promise<Buffer>((resolve, reject) => {
-        const onData = (d: Buffer) => {
-          buf = Buffer.concat([buf, d]);
-          if (buf.length >= 50) {
-            socket.off('data', onData);
-            resolve(buf);
-          }
-        };
-        socket.on('data', onData);
-        socket.once('close', () => reject(new Error('closed during the handshake')));
-      }),
-      timeoutMs,
-      'no act two',
-    );
-    const { actThree, result } = hs.readActTwo(act2.subarray(0, 50));
-    socket.write(actThree);
-    const enc = result.keys.encryptor();
-    const dec = result.keys.decryptor();
+    const { enc, dec, rest } = await initiatorHandshake(socket, nodePubkey, secret, timeoutMs);
     const received: Uint8Array[] = [];
     const waiters = new Set<() => void>();
     let broken = false;
@@ -477,7 +488,7 @@ export async function rawSession(port: number, nodePubkey: string, secret: Uint8
       }
       for (const w of waiters) w();
     };
-    if (act2.length > 50) onData(act2.subarray(50));
+    if (rest.length > 0) onData(rest);
     socket.on('data', onData);
     void closed.then(() => {
       for (const w of waiters) w();
