@@ -145,15 +145,20 @@ export function makePrivateDir(path: string): void {
 
 const modeText = (mode: number): string => (mode & 0o777).toString(8).padStart(4, '0');
 
+/** chmod `path` to `mode`; when that fails, a StoreError naming the looser permissions it has (`was`). */
+function makePrivate(path: string, was: number, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (e) {
+    throw new StoreError('unavailable', `${path} has permissions ${modeText(was)}, open to other users, and cannot be made private: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
 /** Make a regular file 0600 when it is looser; true when it changed. Symlinks are left alone. */
 function tightenFile(path: string): boolean {
   const st = lstatSync(path);
   if (!st.isFile() || (st.mode & 0o077) === 0) return false;
-  try {
-    chmodSync(path, 0o600);
-  } catch (e) {
-    throw new StoreError('unavailable', `${path} has permissions ${modeText(st.mode)}, open to other users, and cannot be made private: ${(e as NodeJS.ErrnoException).code}`);
-  }
+  makePrivate(path, st.mode, 0o600);
   return true;
 }
 
@@ -175,11 +180,7 @@ export function secureNodeDir(paths: NodePaths, notice: (line: string) => void):
     }
     if (!st.isDirectory()) throw new StoreError('unavailable', `${dir} is not a directory`);
     if ((st.mode & 0o077) !== 0) {
-      try {
-        chmodSync(dir, 0o700);
-      } catch (e) {
-        throw new StoreError('unavailable', `${dir} has permissions ${modeText(st.mode)}, open to other users, and cannot be made private: ${(e as NodeJS.ErrnoException).code}`);
-      }
+      makePrivate(dir, st.mode, 0o700);
       notice(`${dir} had permissions ${modeText(st.mode)}, open to other users: made it 0700`);
     }
   }
