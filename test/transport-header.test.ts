@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { toHex } from '../src/core/bytes.js';
-import { keyWords, openLength, sealLength } from '../src/core/transport/header.js';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { keyWords, openLength, poly1305Two, sealLength } from '../src/core/transport/header.js';
 
 function nodeSeal(key: Uint8Array, n: number, pt: Uint8Array): Buffer {
   const iv = Buffer.alloc(12);
@@ -28,7 +29,7 @@ test('sealLength equals node:crypto on random keys, every nonce 0..999 and edge 
       assert.equal(toHex(out.subarray(1, 19)), toHex(nodeSeal(key, n, pt)), `key ${k} nonce ${n}`);
       assert.equal(out[0], 0xee);
       assert.equal(out[19], 0xee);
-      assert.equal(toHex(openLength(w, n, out.subarray(1, 19))!), toHex(pt));
+      assert.equal(openLength(w, n, out.subarray(1, 19)), pt.readUInt16BE(0));
     }
   }
 });
@@ -48,14 +49,45 @@ test('openLength refuses any flipped bit, the wrong nonce, the wrong key and a w
   const key = randomBytes(32);
   const w = keyWords(key);
   const sealed = nodeSeal(key, 42, Uint8Array.of(0x12, 0x34));
-  assert.equal(toHex(openLength(w, 42, sealed)!), '1234');
+  assert.equal(openLength(w, 42, sealed), 0x1234);
   for (let bit = 0; bit < 18 * 8; bit++) {
     const bad = Buffer.from(sealed);
     bad[bit >> 3]! ^= 1 << (bit & 7);
-    assert.equal(openLength(w, 42, bad), undefined, `bit ${bit}`);
+    assert.equal(openLength(w, 42, bad), -1, `bit ${bit}`);
   }
-  assert.equal(openLength(w, 43, sealed), undefined);
-  assert.equal(openLength(keyWords(randomBytes(32)), 42, sealed), undefined);
-  assert.equal(openLength(w, 42, sealed.subarray(0, 17)), undefined);
-  assert.equal(openLength(w, 42, Buffer.concat([sealed, Buffer.of(0)])), undefined);
+  assert.equal(openLength(w, 43, sealed), -1);
+  assert.equal(openLength(keyWords(randomBytes(32)), 42, sealed), -1);
+  assert.equal(openLength(w, 42, sealed.subarray(0, 17)), -1);
+  assert.equal(openLength(w, 42, Buffer.concat([sealed, Buffer.of(0)])), -1);
+});
+
+test('poly1305Two equals @noble/ciphers Poly1305 on random and extreme keys and blocks', () => {
+  const out = new Uint8Array(16);
+  const same = (key: Uint8Array, msg: Uint8Array, what: string) => {
+    out.fill(0xee);
+    poly1305Two(key, msg, out);
+    assert.equal(toHex(out), toHex(poly1305(msg, key)), what);
+  };
+  for (let i = 0; i < 5000; i++) same(randomBytes(32), randomBytes(32), `random ${i}`);
+  const ff = new Uint8Array(32).fill(0xff);
+  const zero = new Uint8Array(32);
+  same(ff, ff, 'all 0xff');
+  same(zero, ff, 'zero key');
+  same(ff, zero, 'zero blocks');
+  // r = 1, both blocks 2^128 - 1: h = 2^130 - 2 before the final reduction, which is >= p.
+  const rOne = new Uint8Array(32);
+  rOne[0] = 1;
+  same(rOne, ff, 'h >= 2^130 - 5 at the end');
+  rOne.fill(0xff, 16);
+  same(rOne, ff, 'h >= 2^130 - 5 and s = 2^128 - 1');
+  // Nearly-all-0xff blocks under random keys: the largest limbs the multiplication meets.
+  for (let i = 0; i < 2000; i++) {
+    const m = new Uint8Array(32).fill(0xff);
+    m[i & 31] = i & 0xff;
+    same(randomBytes(32), m, `near 0xff ${i}`);
+  }
+  // The key comes back as given (r is clamped in place, then restored).
+  const key = new Uint8Array(32).fill(0xff);
+  poly1305Two(key, zero, out);
+  assert.equal(toHex(key), toHex(ff));
 });

@@ -325,16 +325,15 @@ export class Peer {
           // Refused a moment ago (policy or quota): refuse again without a database lookup.
           const out = held && now - held.at < REFUSAL_HOLD_MS ? held : await provider.receive(this.pubkey, msg.blob, now);
           this.deps.events?.peerStorage(out.status, out.reason);
-          const why = out.detail ?? out.reason;
-          const line = `${this.label} peer_storage ${msg.blob.length} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
           // A write is worth a line; a blob held behind the cooldown is not (a flood would
           // fill the log). A refusal is the operator's business, once per connection: the
-          // rest are counted and reported when the connection closes.
+          // rest are counted and reported when the connection closes. The line is only built
+          // when it is written: a flood of held blobs makes none.
           if (out.status === 'refused') {
             if (out !== held && out.reason !== 'too_large') this.lastRefusal = { at: now, status: out.status, reason: out.reason, detail: out.detail };
-            if (this.refusals++ === 0) log.warn(line + '; further refusals on this connection are counted, not logged');
-          } else if (out.status === 'stored') log.info(line);
-          else log.debug(line);
+            if (this.refusals++ === 0) log.warn(this.storageLine(msg.blob.length, out) + '; further refusals on this connection are counted, not logged');
+          } else if (out.status === 'stored') log.info(this.storageLine(msg.blob.length, out));
+          else if (log.enabled('debug')) log.debug(this.storageLine(msg.blob.length, out));
           // The sender hears why, in a warning naming the reason, once per connection (a peer
           // that keeps sending gets no more: one warning costs it nothing to provoke).
           if (out.status === 'refused' && !this.refusalWarned) {
@@ -376,6 +375,12 @@ export class Peer {
         await this.fail(`unknown even message type ${msg.type}`);
         return;
     }
+  }
+
+  /** The log line for a peer_storage we received and what became of it. */
+  private storageLine(len: number, out: { status: string; reason?: string; detail?: string }): string {
+    const why = out.detail ?? out.reason;
+    return `${this.label} peer_storage ${len} bytes: ${out.status}${why ? ' (' + why + ')' : ''}`;
   }
 
   /**

@@ -78,8 +78,8 @@ class KeyState {
     sealLength(this.words, this.n, len, out, offset);
     this.advance();
   }
-  /** Decrypt an 18-byte length prefix with the current key and nonce, then advance. */
-  openLength(sealed: Uint8Array): Uint8Array | undefined {
+  /** Decrypt an 18-byte length prefix with the current key and nonce (-1: the tag failed), then advance. */
+  openLength(sealed: Uint8Array): number {
     const out = openLength(this.words, this.n, sealed);
     this.advance();
     return out;
@@ -189,8 +189,8 @@ export class MessageDecryptor {
       if (this.buffered < LENGTH_HEADER_SIZE) return undefined;
       const lc = this.take(LENGTH_HEADER_SIZE);
       const l = this.ks.openLength(lc);
-      if (l === undefined) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
-      this.bodyLength = (l[0]! << 8) | l[1]!;
+      if (l < 0) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
+      this.bodyLength = l;
     }
     if (this.buffered < this.bodyLength + TAG_SIZE) return undefined;
     const c = this.take(this.bodyLength + TAG_SIZE);

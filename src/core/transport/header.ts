@@ -2,10 +2,11 @@
 // Byte-identical to node:crypto's AEAD (a differential test checks), but a node:crypto cipher
 // costs about 5 us to set up, which is most of the cost for 2 bytes and two of them per message
 // and direction (bench/transport.ts). Here: two ChaCha20 blocks (the Poly1305 key and the key
-// stream), then Poly1305 from @noble/ciphers over the 32 bytes the AEAD authenticates. The block
-// function is add-rotate-xor on 32-bit words, so its timing does not depend on the key; the tag
-// check compares all 16 bytes. Message bodies stay on node:crypto.
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
+// stream), then Poly1305 over the 32 bytes the AEAD authenticates, written for exactly those two
+// blocks into scratch that is reused, so a message header allocates nothing (a general
+// Poly1305 object cost about 2 KiB of heap per header). The block function is add-rotate-xor on
+// 32-bit words and Poly1305 is arithmetic on fixed limbs, so timing does not depend on the key;
+// the tag check compares all 16 bytes. Message bodies stay on node:crypto.
 
 /** A 32-byte key as eight little-endian 32-bit words, the form the block function takes. */
 export function keyWords(key: Uint8Array): Uint32Array {
@@ -58,6 +59,96 @@ function chachaBlock(k: Uint32Array, counter: number, n: number, out: Uint32Arra
 const block = new Uint32Array(16);
 const polyKey = new Uint8Array(32);
 const macData = new Uint8Array(32);
+const tag = new Uint8Array(16);
+// Poly1305 state as ten 13-bit limbs (130 bits), held in doubles: every product and sum below
+// stays under 2^34, far inside the 2^53 a double holds exactly, and carries use division, so no
+// 32-bit truncation can occur.
+const r = new Float64Array(10);
+const h = new Float64Array(10);
+const d = new Float64Array(10);
+const LIMB = 8192; // 2^13
+
+/** Byte k of the 17-byte little-endian number bytes[off..off+16] || top (0 beyond it). */
+function byteAt(bytes: Uint8Array, off: number, top: number, k: number): number {
+  return k < 16 ? bytes[off + k]! : k === 16 ? top : 0;
+}
+
+/** Bits [13i, 13i + 13) of the number bytes[off..off+16] || top, as ten limbs. */
+function limbs(bytes: Uint8Array, off: number, top: number, out: Float64Array): void {
+  for (let i = 0; i < 10; i++) {
+    const bit = 13 * i;
+    const at = bit >>> 3;
+    const v = byteAt(bytes, off, top, at) | (byteAt(bytes, off, top, at + 1) << 8) | (byteAt(bytes, off, top, at + 2) << 16);
+    out[i] = (v >>> (bit & 7)) & 0x1fff;
+  }
+}
+
+/** Carry every limb into the next; what leaves limb 9 (2^130) comes back times 5 (mod 2^130 - 5). */
+function carry(x: Float64Array): void {
+  let c = 0;
+  for (let i = 0; i < 10; i++) {
+    const v = x[i]! + c;
+    c = Math.floor(v / LIMB);
+    x[i] = v - c * LIMB;
+  }
+  x[0] = x[0]! + 5 * c;
+  c = Math.floor(x[0] / LIMB);
+  x[0] = x[0] - c * LIMB;
+  x[1] = x[1]! + c; // at most 2^13 + 1: the next carry() or the final reduction takes it
+}
+
+/**
+ * Poly1305 (RFC 8439 section 2.5) of the first 32 bytes of `msg` (two full blocks) under the
+ * 32-byte one-time `key`, written to `out[0..16]`. Allocates nothing.
+ */
+export function poly1305Two(key: Uint8Array, msg: Uint8Array, out: Uint8Array): void {
+  // r, clamped: the top four bits of bytes 3, 7, 11, 15 and the low two of bytes 4, 8, 12 cleared.
+  const k3 = key[3]!, k4 = key[4]!, k7 = key[7]!, k8 = key[8]!, k11 = key[11]!, k12 = key[12]!, k15 = key[15]!;
+  key[3] = k3 & 15; key[7] = k7 & 15; key[11] = k11 & 15; key[15] = k15 & 15;
+  key[4] = k4 & 252; key[8] = k8 & 252; key[12] = k12 & 252;
+  limbs(key, 0, 0, r);
+  key[3] = k3; key[4] = k4; key[7] = k7; key[8] = k8; key[11] = k11; key[12] = k12; key[15] = k15;
+  h.fill(0);
+  for (let off = 0; off < 32; off += 16) {
+    // h = (h + block + 2^128) * r mod 2^130 - 5; 2^130 = 5 (mod p) folds the high products down.
+    limbs(msg, off, 1, d);
+    for (let i = 0; i < 10; i++) h[i] = h[i]! + d[i]!;
+    for (let i = 0; i < 10; i++) {
+      let s = 0;
+      for (let j = 0; j < 10; j++) s += h[j]! * (j <= i ? r[i - j]! : 5 * r[i + 10 - j]!);
+      d[i] = s;
+    }
+    carry(d);
+    h.set(d);
+  }
+  carry(h);
+  // Now h < 2^130 + small; h mod p is h, or h + 5 - 2^130 when h >= p. Both computed, one
+  // chosen by a mask, so the choice takes the same time either way.
+  let c = 5;
+  for (let i = 0; i < 10; i++) {
+    const v = h[i]! + c;
+    c = Math.floor(v / LIMB); // 0 or 1: limbs are below 2^13 + 2 here
+    d[i] = v - c * LIMB;
+  }
+  const mask = -c; // -1 (keep g) when h + 5 reached 2^130, else 0
+  for (let i = 0; i < 10; i++) h[i] = (d[i]! & mask) | (h[i]! & ~mask);
+  // (h + s) mod 2^128, byte by byte; h's bits above 128 drop out.
+  let acc = 0;
+  let bits = 0;
+  let limb = 0;
+  let sum = 0;
+  for (let i = 0; i < 16; i++) {
+    while (bits < 8) {
+      acc += h[limb++]! * 2 ** bits;
+      bits += 13;
+    }
+    sum += (acc & 0xff) + key[16 + i]!;
+    out[i] = sum & 0xff;
+    sum >>>= 8;
+    acc = Math.floor(acc / 256);
+    bits -= 8;
+  }
+}
 
 /** The Poly1305 tag (key from block 0) over the 2-byte ciphertext: pad16(ct) || le64(0) || le64(2). */
 function tagOf(k: Uint32Array, n: number, ct0: number, ct1: number): Uint8Array {
@@ -73,7 +164,7 @@ function tagOf(k: Uint32Array, n: number, ct0: number, ct1: number): Uint8Array 
   macData[0] = ct0;
   macData[1] = ct1;
   macData[24] = 2; // le64(ciphertext length); the AD length before it is 0
-  const tag = poly1305(macData, polyKey);
+  poly1305Two(polyKey, macData, tag);
   polyKey.fill(0); // a one-time key, but no reason to leave it lying around
   return tag;
 }
@@ -95,15 +186,18 @@ export function sealLength(k: Uint32Array, n: number, plaintext: Uint8Array, out
   out.set(tag, offset + 2);
 }
 
-/** Decrypt an 18-byte sealed length with nonce `n`: the 2 plaintext bytes, or undefined when the tag fails. */
-export function openLength(k: Uint32Array, n: number, sealed: Uint8Array): Uint8Array | undefined {
-  if (sealed.length !== 18) return undefined;
+/**
+ * Decrypt an 18-byte sealed length with nonce `n`: the length (the 2 plaintext bytes, big-endian),
+ * or -1 when the tag fails or `sealed` is not 18 bytes.
+ */
+export function openLength(k: Uint32Array, n: number, sealed: Uint8Array): number {
+  if (sealed.length !== 18) return -1;
   const c0 = sealed[0]!;
   const c1 = sealed[1]!;
-  const tag = tagOf(k, n, c0, c1);
+  const t = tagOf(k, n, c0, c1);
   let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[2 + i]!;
-  if (diff !== 0) return undefined;
+  for (let i = 0; i < 16; i++) diff |= t[i]! ^ sealed[2 + i]!;
+  if (diff !== 0) return -1;
   const ks = keystream2(k, n);
-  return Uint8Array.of((c0 ^ ks) & 0xff, (c1 ^ (ks >>> 8)) & 0xff);
+  return (((c0 ^ ks) & 0xff) << 8) | ((c1 ^ (ks >>> 8)) & 0xff);
 }

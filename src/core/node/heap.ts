@@ -1,0 +1,47 @@
+// How the `lnps serve` process holds its memory while peers stream full-size messages at it.
+// bin/lnps.js calls tuneHeapForServing() first thing when the command is `serve`, before the
+// CLI's modules load: the young generation grows while they load, and cannot shrink back.
+//
+// Each 65535-byte message passes through two buffers that Node allocates with malloc, outside
+// V8's heap: the socket read and the plaintext node:crypto returns. No public API lets a server
+// socket read into a caller's buffer, nor node:crypto decrypt into one, so both are new per
+// message and freed when V8 collects their ArrayBuffer objects. Two defaults made that costly
+// (bench/serve-cpu.ts; BENCHMARKS.md, "transport: the running node"):
+// - V8 grows the young generation to 16 MiB per semi-space while the CLI's modules load. The
+//   per-message JavaScript objects are small, so a scavenge came only every thousand or so
+//   messages; meanwhile the buffers passed V8's 64 MiB external-memory step, and V8 ran full
+//   mark-compacts instead (about 7 per 2000 messages, on the main and helper threads).
+//   Keeping the young generation at its initial 1 MiB semi-space makes scavenges come every
+//   100 to 200 messages, which free the buffers while they are few; no mark-compacts follow.
+//   `--semi-space-growth-factor` is read each time V8 would grow the space, so setting it at
+//   run time works (`--max-semi-space-size` is read only when the heap is set up).
+// - glibc gives the top of its heap back to the kernel (brk) once more than its trim
+//   threshold, 128 KiB by default, is free there. Each scavenge frees several MiB of these
+//   buffers at once, so the heap shrank and grew about 90 times per 2000 messages, and every
+//   regrowth faulted its pages in again (2,000 to 5,000 page faults per flood). glibc raises
+//   the trim threshold to twice the size of the largest mmap'ed block freed so far (at most
+//   32 MiB, so 64 MiB): allocating one 31 MiB buffer and dropping it at once does that. Its
+//   pages are never touched, so it costs no memory. Other C libraries ignore it harmlessly.
+// Together: about 0.40 s of CPU per 2000-message flood before, 0.12 to 0.16 s after, against
+// 0.09 to 0.12 s for node:crypto's decryption alone.
+import { setFlagsFromString } from 'node:v8';
+
+/** V8 flags read at run time, each time they apply; the notes above say what each one is for. */
+export const SERVING_V8_FLAGS = ['--semi-space-growth-factor=1', '--no-concurrent-array-buffer-sweeping', '--heap-growing-percent=300'] as const;
+/** Just under glibc's largest dynamic mmap threshold (32 MiB on 64-bit). */
+export const ALLOCATOR_RAISE_BYTES = 31 * 1024 * 1024;
+
+/**
+ * True when `argv` (process.argv) runs `serve`: the long-lived process the tuning is for. A
+ * stray `serve` elsewhere on the command line only tunes a short command, which is harmless.
+ */
+export function runsServe(argv: readonly string[]): boolean {
+  return argv.slice(2).includes('serve');
+}
+
+/** Set up this process's heap for a streaming server; see the notes at the top of this file. */
+export function tuneHeapForServing(): void {
+  for (const flag of SERVING_V8_FLAGS) setFlagsFromString(flag);
+  // Freed at the next scavenge, which raises glibc's thresholds as it goes.
+  Buffer.allocUnsafeSlow(ALLOCATOR_RAISE_BYTES);
+}
