@@ -86,7 +86,7 @@ test('poly1305Two equals @noble/ciphers Poly1305 on random and extreme keys and 
     m[i & 31] = i & 0xff;
     same(randomBytes(32), m, `near 0xff ${i}`);
   }
-  // The key comes back as given (r is clamped in place, then restored).
+  // The key is only read (r is clamped on a copy).
   const key = new Uint8Array(32).fill(0xff);
   poly1305Two(key, zero, out);
   assert.equal(toHex(key), toHex(ff));

@@ -60,6 +60,7 @@ const block = new Uint32Array(16);
 const polyKey = new Uint8Array(32);
 const macData = new Uint8Array(32);
 const tag = new Uint8Array(16);
+const rBytes = new Uint8Array(16);
 // Poly1305 state as ten 13-bit limbs (130 bits), held in doubles: every product and sum below
 // stays under 2^34, far inside the 2^53 a double holds exactly, and carries use division, so no
 // 32-bit truncation can occur.
@@ -103,11 +104,10 @@ function carry(x: Float64Array): void {
  */
 export function poly1305Two(key: Uint8Array, msg: Uint8Array, out: Uint8Array): void {
   // r, clamped: the top four bits of bytes 3, 7, 11, 15 and the low two of bytes 4, 8, 12 cleared.
-  const k3 = key[3]!, k4 = key[4]!, k7 = key[7]!, k8 = key[8]!, k11 = key[11]!, k12 = key[12]!, k15 = key[15]!;
-  key[3] = k3 & 15; key[7] = k7 & 15; key[11] = k11 & 15; key[15] = k15 & 15;
-  key[4] = k4 & 252; key[8] = k8 & 252; key[12] = k12 & 252;
-  limbs(key, 0, 0, r);
-  key[3] = k3; key[4] = k4; key[7] = k7; key[8] = k8; key[11] = k11; key[12] = k12; key[15] = k15;
+  rBytes.set(key.subarray(0, 16));
+  rBytes[3]! &= 15; rBytes[7]! &= 15; rBytes[11]! &= 15; rBytes[15]! &= 15;
+  rBytes[4]! &= 252; rBytes[8]! &= 252; rBytes[12]! &= 252;
+  limbs(rBytes, 0, 0, r);
   h.fill(0);
   for (let off = 0; off < 32; off += 16) {
     // h = (h + block + 2^128) * r mod 2^130 - 5; 2^130 = 5 (mod p) folds the high products down.
@@ -180,10 +180,9 @@ export function sealLength(k: Uint32Array, n: number, plaintext: Uint8Array, out
   const ks = keystream2(k, n);
   const c0 = (plaintext[0]! ^ ks) & 0xff;
   const c1 = (plaintext[1]! ^ (ks >>> 8)) & 0xff;
-  const tag = tagOf(k, n, c0, c1);
   out[offset] = c0;
   out[offset + 1] = c1;
-  out.set(tag, offset + 2);
+  out.set(tagOf(k, n, c0, c1), offset + 2);
 }
 
 /**
