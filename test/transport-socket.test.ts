@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { publicKeyOf } from '../src/core/keys.js';
 import {
   acceptPeer,
+  adoptAccepted,
   connectPeer,
   InitiatorHandshake,
   TransportError,
@@ -42,15 +43,18 @@ interface Node {
   close(): Promise<void>;
 }
 
-async function startNode(opts: { timeoutMs?: number; highWaterMark?: number } = {}): Promise<Node> {
+async function startNode(opts: { timeoutMs?: number; highWaterMark?: number; adopt?: boolean } = {}): Promise<Node> {
+  const { adopt, ...peerOpts } = opts;
   const secret = randomBytes(32);
   const accepted: Array<Promise<PeerConnection>> = [];
   const waiters: Array<(p: Promise<PeerConnection>) => void> = [];
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  // adopt: accepted sockets read into the transport's buffers (adoptAccepted), as lnps serve does.
+  const server = createServer({ pauseOnConnect: adopt === true }, (incoming) => {
+    const socket = adopt ? adoptAccepted(incoming) : incoming;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const p = acceptPeer(socket, { localSecret: secret, ...opts });
+    const p = acceptPeer(socket, { localSecret: secret, ...peerOpts });
     p.catch(() => {}); // observed by the test through `accepted`
     const w = waiters.shift();
     if (w) w(p);
@@ -318,10 +322,10 @@ test('timeouts and refused connections fail cleanly with typed errors', async ()
   }
 });
 
-test('backpressure: a reader that stops reading leaves send() pending; memory stays bounded', async () => {
+for (const adopt of [false, true]) test(`backpressure${adopt ? ' (adopted socket)' : ''}: a reader that stops reading leaves send() pending; memory stays bounded`, async () => {
   const hwm = 256 * 1024;
   const a = await startNode();
-  const b = await startNode({ highWaterMark: hwm });
+  const b = await startNode({ highWaterMark: hwm, adopt });
   try {
     const [x, y] = await pair(a, b);
     const msg = randomBytes(65535);

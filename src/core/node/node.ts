@@ -65,6 +65,11 @@ export interface Transport {
   dial(opts: { host: string; port: number; remotePubkey: Uint8Array; timeoutMs: number }): Promise<MessageConn>;
   /** Run the responder side of the handshake on an accepted socket. */
   accept(socket: Socket, opts: { timeoutMs: number }): Promise<MessageConn>;
+  /**
+   * Take over a just-accepted, paused socket before anything else uses it; the node then uses
+   * only the socket returned. Without it the accepted socket is used as it is.
+   */
+  adopt?(socket: Socket): Socket;
 }
 
 export interface NodeOptions {
@@ -179,7 +184,8 @@ export class LnpsNode {
 
   /** Start listening; resolves with the bound address (port 0 picks a free one). */
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    const server = createServer({ noDelay: true }, (socket) => void this.onInbound(socket));
+    // Paused until onInbound admits it and moves it onto its own reads (adoptAccepted).
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => void this.onInbound(socket));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
@@ -194,20 +200,22 @@ export class LnpsNode {
     });
   }
 
-  private async onInbound(socket: Socket): Promise<void> {
+  private async onInbound(accepted: Socket): Promise<void> {
     if (this.stopping) {
-      socket.destroy();
+      accepted.destroy();
       return;
     }
-    socket.on('error', () => {});
-    const ip = socket.remoteAddress ?? '?';
-    const addr = `${ip}:${socket.remotePort}`;
+    accepted.on('error', () => {});
+    const ip = accepted.remoteAddress ?? '?';
+    const addr = `${ip}:${accepted.remotePort}`;
     const refusal = this.admitInbound(ip);
     if (refusal !== undefined) {
       this.refuse(ip, refusal);
-      socket.destroy();
+      accepted.destroy();
       return;
     }
+    const socket = this.opts.transport.adopt?.(accepted) ?? accepted;
+    if (socket !== accepted) socket.on('error', () => {});
     this.inboundTotal++;
     this.inboundByIp.set(ip, (this.inboundByIp.get(ip) ?? 0) + 1);
     socket.once('close', () => {

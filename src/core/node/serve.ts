@@ -8,7 +8,7 @@ import { parsePubkey, publicKeyOf } from '../keys.js';
 import { makePrivateDir, secureNodeDir, type NodePaths } from '../datadir.js';
 import { deriveSealKey, type SealKey } from '../backup/seal.js';
 import { CHAIN_HASH } from '../wire/registry.js';
-import { acceptPeer, connectPeer, LocalKey, type PeerConnection } from '../transport/index.js';
+import { acceptPeer, adoptAccepted, connectPeer, LocalKey, type PeerConnection } from '../transport/index.js';
 import { openLevelKv } from '../store/level.js';
 import { LnpsStore } from '../store/store.js';
 import { Provider } from '../provider/provider.js';
@@ -97,6 +97,7 @@ export function bolt8Transport(secret: Uint8Array): Transport {
   return {
     dial: async ({ host, port, remotePubkey, timeoutMs }) => adapt(await connectPeer({ host, port, remotePubkey, localSecret, timeoutMs })),
     accept: async (socket: Socket, { timeoutMs }) => adapt(await acceptPeer(socket, { localSecret, timeoutMs })),
+    adopt: (socket: Socket) => adoptAccepted(socket),
   };
 }
 

@@ -150,6 +150,16 @@ export class MessageEncryptor {
  * Decrypts an incoming byte stream into whole messages. Push bytes in pieces of any size; pull
  * messages with next(). Chunk boundaries never matter: the state only advances when a whole
  * length header or a whole body is present, so each nonce is used exactly once.
+ *
+ * A socket can also read straight into the decryptor's memory (Node's `onread` option, see
+ * reader.ts): readBuffer() says where the next read goes, wrote() says what landed there. While
+ * no frame is pending, reads go to one buffer shared by the whole process (SHARED_READ_SIZE
+ * bytes) and whole frames are decrypted where they landed; a partial frame left over is copied
+ * into this decryptor's receive buffer (MAX_FRAME_SIZE bytes, allocated then), and later reads
+ * land right behind it, so a frame completes in place. The receive buffer is given back when a
+ * read ends a small message on a frame boundary, short of its room (the peer has stopped
+ * sending): a peer that sends small messages, pings included, holds none between them. Never
+ * more than one partial frame plus one read is pending.
  */
 export class MessageDecryptor {
   private readonly ks: KeyState;
@@ -158,6 +168,9 @@ export class MessageDecryptor {
   private buffered = 0;
   private bodyLength = -1; // length of the pending body once its header was decrypted
   private failed: TransportError | undefined;
+  private rx: Buffer | undefined; // receive buffer while a frame is pending (see readBuffer())
+  private lastShort = false; // the last read filled less than the room it was given
+  private lastBody = 0; // length of the last body whose header was decrypted
 
   constructor(key: Uint8Array, chainingKey: Uint8Array) {
     this.ks = new KeyState(abytes(key, 32, 'key'), abytes(chainingKey, 32, 'chainingKey'));
@@ -179,6 +192,86 @@ export class MessageDecryptor {
   }
 
   /**
+   * Where the next socket read should put its bytes: the function of Node's `onread.buffer`,
+   * called once after each read (and once before the first). Bytes of the last read that are
+   * still pending and sit in the shared buffer are moved to this decryptor's own buffer first,
+   * since the next read on any socket may overwrite the shared one. Never an empty buffer.
+   */
+  readBuffer(): Uint8Array {
+    const p = this.buffered;
+    if (p === 0) {
+      this.chunks.length = 0;
+      this.head = 0;
+      // The peer stopped after a message the shared buffer holds whole: give the receive buffer
+      // back. After a large one it is kept for the next (a request answered before the peer
+      // sends another), until a small message ends a read.
+      if (this.lastShort && this.lastBody < SMALL_BODY) this.rx = undefined;
+      return this.rx ?? sharedReadBuffer();
+    }
+    if (p > MAX_FRAME_SIZE) {
+      // Only when push() brought more than a frame that next() was not asked to decrypt: keep
+      // copies of whatever sits in the shared buffer and read into that again.
+      const shared = sharedReadBuffer();
+      for (let i = 0; i < this.chunks.length; i++) {
+        const c = this.chunks[i]!;
+        if (c.buffer === shared.buffer) this.chunks[i] = Buffer.from(c);
+      }
+      return shared;
+    }
+    const rx = (this.rx ??= Buffer.allocUnsafeSlow(MAX_FRAME_SIZE));
+    const first = this.chunks[0]!;
+    let end: number; // pending bytes end here in rx
+    if (this.chunks.length === 1 && first.buffer === rx.buffer) {
+      // Already in the receive buffer: leave it where it is when the frame can complete there.
+      const start = first.byteOffset + this.head;
+      end = first.byteOffset + first.length;
+      const frame = this.bodyLength >= 0 ? this.bodyLength + TAG_SIZE : MAX_FRAME_SIZE;
+      if (start + frame > rx.length) {
+        rx.copyWithin(0, start, end);
+        end -= start;
+        this.chunks[0] = rx.subarray(0, end);
+        this.head = 0;
+      }
+    } else {
+      // Gather the pending bytes at the front of rx. Only the first chunk can already be in rx
+      // (every gather leaves one chunk, and a later read appends to it or comes after it).
+      let off = 0;
+      for (let i = 0; i < this.chunks.length; i++) {
+        const c = this.chunks[i]!;
+        const from = i === 0 ? this.head : 0;
+        if (c.buffer === rx.buffer) {
+          if (i !== 0) throw new Error('MessageDecryptor: receive buffer bytes behind other pending bytes');
+          rx.copyWithin(off, c.byteOffset + from, c.byteOffset + c.length);
+        } else c.copy(rx, off, from);
+        off += c.length - from;
+      }
+      end = off;
+      this.chunks.length = 0;
+      this.chunks.push(rx.subarray(0, end));
+      this.head = 0;
+    }
+    // Full only when a whole frame waits undecrypted (the reader's queue is full and the socket
+    // paused); by the next read it has been decrypted, so that read can go to the shared buffer.
+    return end < rx.length ? rx.subarray(end) : sharedReadBuffer();
+  }
+
+  /** `n` bytes were read into `view`, a buffer readBuffer() returned. */
+  wrote(view: Uint8Array, n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > view.length) throw new RangeError(`"n" expected an integer in 0..${view.length}, got ${n}`);
+    this.lastShort = n < view.length;
+    if (n === 0) return;
+    const rx = this.rx;
+    const last = this.chunks[this.chunks.length - 1];
+    if (rx !== undefined && view.buffer === rx.buffer && last !== undefined && last.buffer === rx.buffer && last.byteOffset + last.length === view.byteOffset) {
+      // Right behind the pending bytes: one chunk grows (its start, and so `head`, stay put).
+      this.chunks[this.chunks.length - 1] = Buffer.from(rx.buffer, last.byteOffset, last.length + n);
+    } else {
+      this.chunks.push(Buffer.from(view.buffer, view.byteOffset, n));
+    }
+    this.buffered += n;
+  }
+
+  /**
    * The next whole message, or undefined when more bytes are needed. Throws TransportError
    * MSG_LENGTH_BAD_TAG / MSG_BAD_TAG on a failed MAC; after that the stream is dead ("MUST
    * terminate the connection") and every call throws the same error.
@@ -191,6 +284,7 @@ export class MessageDecryptor {
       const l = this.ks.openLength(lc);
       if (l < 0) throw (this.failed = new TransportError('MSG_LENGTH_BAD_TAG', 'message length prefix: MAC check failed'));
       this.bodyLength = l;
+      this.lastBody = l;
     }
     if (this.buffered < this.bodyLength + TAG_SIZE) return undefined;
     const c = this.take(this.bodyLength + TAG_SIZE);
@@ -238,3 +332,18 @@ export class MessageDecryptor {
 // One process-wide buffer for frames that span reads (see take()); decryption is synchronous,
 // so no two decryptors ever use it at the same time.
 let scratch: Buffer | undefined;
+
+/** Bytes of the process-wide read buffer: libuv's own read size. */
+export const SHARED_READ_SIZE = 65536;
+/** A body this short comes whole in one shared read with its header (see readBuffer()). */
+const SMALL_BODY = SHARED_READ_SIZE - LENGTH_HEADER_SIZE - TAG_SIZE;
+let sharedRead: Buffer | undefined;
+
+/**
+ * The buffer every socket without a pending frame reads into (see MessageDecryptor.readBuffer).
+ * Sharing is safe because a read's bytes are used, or copied out, before that socket's next
+ * buffer is chosen, and Node runs one read callback at a time.
+ */
+export function sharedReadBuffer(): Buffer {
+  return (sharedRead ??= Buffer.allocUnsafeSlow(SHARED_READ_SIZE));
+}

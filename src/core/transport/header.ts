@@ -139,7 +139,7 @@ export function poly1305Two(key: Uint8Array, msg: Uint8Array, out: Uint8Array): 
   let sum = 0;
   for (let i = 0; i < 16; i++) {
     while (bits < 8) {
-      acc += h[limb++]! * 2 ** bits;
+      acc += h[limb++]! * (1 << bits); // bits is 0..7 here
       bits += 13;
     }
     sum += (acc & 0xff) + key[16 + i]!;

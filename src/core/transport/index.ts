@@ -6,6 +6,8 @@
 // Inbound (one failed handshake rejects for that socket only; prepare the static key once):
 //   const localKey = new LocalKey(secret);
 //   net.createServer((socket) => acceptPeer(socket, { localSecret: localKey }).then(onPeer, onHandshakeError));
+// (A server made with { pauseOnConnect: true } that calls acceptPeer(adoptAccepted(socket), ...)
+// reads each peer into the transport's own buffers: see reader.ts.)
 // Then, on either side:
 //   conn.on('close', (reason) => ...);           // once; reason undefined on a clean close
 //   await conn.send(bytes);                       // <= 65535 bytes; await it (backpressure)
@@ -33,6 +35,7 @@ export {
   MAX_FRAME_SIZE,
   ROTATION_NONCE,
 } from './cipher.js';
+export { adoptAccepted, readRouteOf, ReadRoute, type ReadSink } from './reader.js';
 export {
   connectPeer,
   acceptPeer,

@@ -16,7 +16,7 @@
 // each send() therefore never buffer more than sendHighWaterMark + one frame. (The socket's own
 // 16 KiB mark is below one 64 KiB frame, which would make every large send wait a round trip.)
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { abytes } from '../bytes.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
 import {
@@ -28,7 +28,8 @@ import {
   type HandshakeResult,
   type LocalKey,
 } from './handshake.js';
-import { MessageDecryptor, MessageEncryptor, type SessionKeys } from './cipher.js';
+import { MessageDecryptor, MessageEncryptor, sharedReadBuffer, type SessionKeys } from './cipher.js';
+import { connectRouted, readRouteOf } from './reader.js';
 
 /** Default time allowed for connecting plus the three acts. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -95,9 +96,11 @@ function runHandshake(
     let buf: Buffer = Buffer.alloc(0);
     let i = 0;
     let settled = false;
+    const route = readRouteOf(socket);
     const cleanup = () => {
       clearTimeout(timer);
-      socket.off('data', onData);
+      if (route) route.detach();
+      else socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('close', onEnd);
       socket.off('error', onError);
@@ -146,12 +149,18 @@ function runHandshake(
       () => failWith(new TransportError('HANDSHAKE_TIMEOUT', `${describe}: handshake did not finish within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onEnd);
     socket.on('error', onError);
     if (connected) start?.(write);
     else socket.on('connect', onConnect);
+    if (route) {
+      // Reads land in the shared buffer: the acts are small, keep copies.
+      const held = route.attach((view, n) => onData(Buffer.from(view.subarray(0, n))));
+      if (held.length > 0) onData(Buffer.concat(held));
+    } else socket.on('data', onData);
+    // A server made with pauseOnConnect hands over a paused socket.
+    if (!settled) socket.resume();
   });
 }
 
@@ -169,7 +178,7 @@ function checkTimeout(ms: number | undefined): number {
 export async function connectPeer(opts: ConnectOptions): Promise<PeerConnection> {
   const timeoutMs = checkTimeout(opts.timeoutMs);
   const hs = new InitiatorHandshake(opts);
-  const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
+  const socket = connectRouted({ host: opts.host, port: opts.port, noDelay: true });
   let result: HandshakeResult | undefined;
   const where = `${opts.host}:${opts.port}`;
   const leftover = await runHandshake(
@@ -306,7 +315,16 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.sendHighWaterMark = Math.max(shwm, socket.writableHighWaterMark);
     this.closedPromise = new Promise((resolve) => this.once('close', () => resolve()));
 
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const route = readRouteOf(socket);
+    let held: Buffer[] = [];
+    if (route) {
+      // Reads land where the decryptor says (its own buffer or the shared one); nothing is
+      // kept for a connection that is closing.
+      held = route.attach(
+        (view, n) => this.onRead(view, n),
+        () => (this.closing || this.ended || this.decFailed ? sharedReadBuffer() : this.dec.readBuffer()),
+      );
+    } else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.reason ??= new TransportError('SOCKET_ERROR', `connection to peer failed: ${err.code ?? err.message}`, { cause: err });
@@ -314,6 +332,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     socket.on('drain', () => this.flushDrainers());
     socket.on('close', () => this.onClose());
     if (leftover.length > 0) this.onData(leftover);
+    for (const b of held) this.onData(b); // held reads paused the socket; fill() resumed it
   }
 
   /** Why the connection closed: undefined while open or after a clean close. */
@@ -419,6 +438,17 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.fill();
   }
 
+  /** A read into the buffer the decryptor chose (see reader.ts). */
+  private onRead(view: Uint8Array, n: number): void {
+    if (this.closing || this.ended) return;
+    this.dec.wrote(view, n);
+    this.fill();
+  }
+
+  private full(): boolean {
+    return this.queuedCost >= this.highWaterMark || this.queue.length - this.queueHead >= MAX_QUEUED_MESSAGES;
+  }
+
   /**
    * Decrypt buffered bytes into the queue (or straight to waiting readers) until the queue is
    * full or no whole frame is left, then pause or resume the socket to match. Afterwards either
@@ -448,8 +478,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.socket.destroy();
       return;
     }
-    const full = this.queuedCost >= this.highWaterMark || this.queue.length - this.queueHead >= MAX_QUEUED_MESSAGES;
-    if (full) {
+    if (this.full()) {
       if (!this.socket.isPaused()) this.socket.pause();
     } else if (this.socket.isPaused() && !this.closing && !this.socket.destroyed) this.socket.resume();
   }
