@@ -209,15 +209,6 @@ function encryptBaseline(key: Buffer, body: Uint8Array): number {
   return cpuSince(c0);
 }
 
-/**
- * The young generation V8 gives the node: by default it grows to 16 MiB, and then a flood of
- * 64 KiB messages (two ArrayBuffers each, the socket's read and the plaintext, both allocated by
- * Node outside the JS heap) reaches V8's external-memory limit long before the next scavenge
- * would free them, so V8 runs full mark-compacts instead (about 7 per 2000 messages). A 1 MiB
- * semi-space scavenges often enough that none are needed. The rows are measured both ways.
- */
-export const SMALL_YOUNG_GEN = '--max-semi-space-size=1';
-
 export async function serveCpuRows(rounds = 7, nodeArgs: string[] = []): Promise<BenchRow[]> {
   const served = await startServe(['--storage-policy', 'any', '--debuglevel', 'info,PEER=warn,STOR=warn'], nodeArgs);
   const how = nodeArgs.length > 0 ? `, node ${nodeArgs.join(' ')}` : '';
@@ -476,7 +467,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const { rowLine } = await import('./run.js');
     if (process.argv.includes('--handshakes')) for (const r of await responderHandshakeRows()) process.stdout.write(rowLine(r) + '\n');
     else if (process.argv.includes('--backup')) for (const r of await backupRows()) process.stdout.write(rowLine(r) + '\n');
-    else if (process.argv.includes('--small-young-gen')) for (const r of await serveCpuRows(Number(process.argv[2] ?? 7), [SMALL_YOUNG_GEN])) process.stdout.write(rowLine(r) + '\n');
     else for (const r of await serveCpuRows(Number(process.argv[2] ?? 7))) process.stdout.write(rowLine(r) + '\n');
   }
 }

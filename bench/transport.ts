@@ -28,7 +28,7 @@ import {
   type PeerConnection,
 } from '../src/core/transport/index.js';
 import { EcdhKey, parsePublicKey } from '../src/core/transport/ecdh.js';
-import { backupRows, responderHandshakeRows, serveCpuRows, SMALL_YOUNG_GEN } from './serve-cpu.js';
+import { backupRows, responderHandshakeRows, serveCpuRows } from './serve-cpu.js';
 
 const HOST = '127.0.0.1';
 const GROUP = 'transport';
@@ -317,7 +317,7 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   rows.push(await handshakesPerSecond(), handshakeCpuPerSecond(), ...ecdhRows());
   // The running node against the cryptography it cannot avoid, and the responder's handshake CPU.
-  rows.push(...(await serveCpuRows()), ...(await serveCpuRows(7, [SMALL_YOUNG_GEN])), ...(await backupRows()), ...(await responderHandshakeRows()));
+  rows.push(...(await serveCpuRows()), ...(await backupRows()), ...(await responderHandshakeRows()));
 
   const msg = peerStorageMessage();
   const key = randomBytes(32);

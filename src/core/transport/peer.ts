@@ -9,8 +9,10 @@
 // fast sender instead of us buffering without bound. The bound per connection, by design:
 //   highWaterMark (default 512 KiB, overhead included) + one message (65535 bytes)
 //   + bytes not yet decrypted (at most one socket read, 64 KiB, plus one partial frame, 65569)
-//   + the paused socket's own read buffer (its readableHighWaterMark plus one read)
 // which is under 1 MiB with the defaults, whether a peer sends 65535-byte or 0-byte messages.
+// Sockets made by connectPeer() or adoptAccepted() read into the decryptor's buffers (reader.ts),
+// so that is all; a socket read through 'data' events also holds, while paused, its own read
+// buffer (its readableHighWaterMark plus one read).
 // Writing: send() resolves once the socket took the bytes, as long as the socket's write buffer
 // holds at most `sendHighWaterMark` bytes; beyond that it waits for 'drain'. Callers that await
 // each send() therefore never buffer more than sendHighWaterMark + one frame. (The socket's own
