@@ -234,15 +234,20 @@ export class MessageDecryptor {
       }
     } else {
       // Gather the pending bytes at the front of rx. Only the first chunk can already be in rx
-      // (every gather leaves one chunk, and a later read appends to it or comes after it).
+      // (every gather leaves one chunk, and a later read appends to it or comes after it); were
+      // one behind others, they are first joined into a buffer of their own.
+      if (this.chunks.some((c, i) => i > 0 && c.buffer === rx.buffer)) {
+        const joined = Buffer.concat(this.chunks.map((c, i) => (i === 0 ? c.subarray(this.head) : c)));
+        this.chunks.length = 0;
+        this.chunks.push(joined);
+        this.head = 0;
+      }
       let off = 0;
       for (let i = 0; i < this.chunks.length; i++) {
         const c = this.chunks[i]!;
         const from = i === 0 ? this.head : 0;
-        if (c.buffer === rx.buffer) {
-          if (i !== 0) throw new Error('MessageDecryptor: receive buffer bytes behind other pending bytes');
-          rx.copyWithin(off, c.byteOffset + from, c.byteOffset + c.length);
-        } else c.copy(rx, off, from);
+        if (c.buffer === rx.buffer) rx.copyWithin(off, c.byteOffset + from, c.byteOffset + c.length);
+        else c.copy(rx, off, from);
         off += c.length - from;
       }
       end = off;

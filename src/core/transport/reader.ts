@@ -4,8 +4,8 @@
 // Node's `onread` socket option ({ buffer, callback }) makes a socket read into the buffer its
 // function returns, asked again after every read. The transport uses it so that a 64 KiB frame
 // is decrypted where the kernel put it: no allocation and no garbage per read, and no copy for
-// frames that span reads (see MessageDecryptor.readBuffer). On a flood of full-size messages
-// that halves what the node spends besides the decryption itself.
+// frames that span reads (see MessageDecryptor.readBuffer). Measured alone, reading 131 MB
+// from loopback this way took about a third of the CPU that 'data' events took.
 //
 // A ReadRoute sits between the socket and whoever reads it: the handshake first, then the
 // PeerConnection. Reads that come while nobody is attached (the moment between the two) are
