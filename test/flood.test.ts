@@ -25,10 +25,10 @@ test(`flood: ${PEERS} peers flood the node; it answers pings, memory stays bound
   assert.ok(r.maxWritesPerPeer <= r.writeBoundPerPeer);
   // The fast sender queued 1000 full-size messages at once. The node takes them in within a few
   // hundred milliseconds, so how much waits on the sender's side depends on scheduling (the
-  // figure is printed); what must hold is the memory limit above, and every message arriving
-  // (its last blob is checked in `failures`). That a reader which stops leaves send() pending
-  // with bounded memory is asserted in transport-socket.test.ts, on plain and adopted sockets.
-  assert.ok(r.firehoseMs > 0 && r.firehoseBytes === 1000 * 65535, `fast sender: ${r.firehoseBytes} bytes, done in ${r.firehoseMs} ms`);
+  // figure is printed); what must hold is the memory limit above, and every message going out
+  // and arriving (`failures` has an entry when the burst does not get out within 60 s, or its
+  // last blob is not the one stored). That a reader which stops leaves send() pending with
+  // bounded memory is asserted in transport-socket.test.ts, on plain and adopted sockets.
   // The writes are far fewer than the messages: the cooldown coalesces them.
   assert.ok(r.blobWrites < r.messages / 2, `${r.blobWrites} writes for ${r.messages} messages`);
 });

@@ -2,13 +2,14 @@
 // bin/lnps.js calls tuneHeapForServing() first thing when the command is `serve`, before the
 // CLI's modules load: the young generation grows while they load, and cannot shrink back.
 //
-// Each 65535-byte message passes through two buffers that Node allocates with malloc, outside
-// V8's heap: the socket read and the plaintext node:crypto returns. No public API lets a server
-// socket read into a caller's buffer, nor node:crypto decrypt into one, so both are new per
-// message and freed only when V8 collects their ArrayBuffer objects. V8 counts the external
-// memory allocated since its last full collection against the old generation's limit, so a
-// flood of such buffers started full mark-compacts (about 7 per 2000 messages, on the main and
-// helper threads) unless scavenges freed them first. bench/serve-cpu.ts measures it; BENCHMARKS.md,
+// Each 65535-byte message leaves a buffer that Node allocates with malloc, outside V8's heap:
+// the plaintext node:crypto returns (no public API decrypts into a caller's buffer). Sockets
+// read through 'data' events add a second one, the socket read (the transport's own sockets
+// read into reused buffers instead: transport/reader.ts). Both are freed only when V8 collects
+// their ArrayBuffer objects. V8 counts the external memory allocated since its last full
+// collection against the old generation's limit, so a flood of such buffers started full
+// mark-compacts (about 7 per 2000 messages, on the main and helper threads) unless scavenges
+// freed them first. bench/serve-cpu.ts measures it; BENCHMARKS.md,
 // "transport: the running node", has the figures. What is set, all read by V8 at run time:
 // - `--semi-space-growth-factor=1`: the young generation stays at its initial 1 MiB semi-space
 //   instead of growing to 16 MiB while the CLI's modules load, so scavenges come every few

@@ -35,7 +35,7 @@ export {
   MAX_FRAME_SIZE,
   ROTATION_NONCE,
 } from './cipher.js';
-export { adoptAccepted, readRouteOf, ReadRoute, type ReadSink } from './reader.js';
+export { adoptAccepted, readRouteOf } from './reader.js';
 export {
   connectPeer,
   acceptPeer,
