@@ -270,3 +270,35 @@ test('property: after any sequence of changes the running totals equal a full re
     { numRuns: 100 },
   );
 });
+
+test('snapshots: reads through one see the database as it was, writes are refused, closing it keeps the database open (memory and LevelDB)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lnps-store-'));
+  try {
+    const kvs: [string, KvStore][] = [
+      ['memory', new MemoryKv()],
+      ['level', await openLevelKv(join(dir, 'db'), { create: true })],
+    ];
+    for (const [name, kv] of kvs) {
+      const store = await LnpsStore.open(kv);
+      await store.putSent(pk(1), { seq: 5n, sha256: new Uint8Array(32).fill(1), len: 10, sent_at: 100 });
+      await store.putRetrieved(pk(1), { seq: 5n, status: 'confirmed', last_seen: 200 });
+      const seen = await store.atSnapshot(async (snap) => {
+        // The node records a later retrieval while the snapshot is being read.
+        await store.putRetrieved(pk(1), { seq: undefined, status: 'none', last_seen: 300 });
+        await store.putSent(pk(2), { seq: 6n, sha256: new Uint8Array(32).fill(2), len: 10, sent_at: 300 });
+        const rows = [];
+        for await (const s of snap.sentEntries()) rows.push([toHex(s.peer), s.retrieved?.status]);
+        await assert.rejects(snap.kv.batch([{ type: 'del', key: KEY_SCHEMA }]), /read-only/, name);
+        assert.throws(() => snap.kv.snapshot(), /snapshot of a snapshot/, name);
+        return { rows, one: (await snap.retrieved(pk(1)))?.status };
+      });
+      assert.deepEqual(seen, { rows: [[toHex(pk(1)), 'confirmed']], one: 'confirmed' }, name);
+      // The database itself has the later records and stays open after the snapshot is released.
+      assert.equal((await store.retrieved(pk(1)))?.status, 'none', name);
+      assert.equal((await store.sent(pk(2)))?.seq, 6n, name);
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -58,9 +58,11 @@ export function register(program: Command): void {
       const { ctx, close } = await openContext(g);
       let status: Awaited<ReturnType<typeof backupStatus>>;
       try {
-        await listBackups(ctx.store, (r) => out.row(r));
         // No node: nobody is connected, so `connected` is null (unknown) for every holder.
-        status = await backupStatus(ctx.store, new StripeStore(ctx.store), plainSeq, () => null);
+        status = await ctx.store.atSnapshot(async (snap) => {
+          await listBackups(snap, (r) => out.row(r));
+          return backupStatus(snap, new StripeStore(snap), plainSeq, () => null);
+        });
       } finally {
         await close();
       }

@@ -173,7 +173,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         },
         backup: async () => {
           const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
-          const { versions, health } = await backupStatus(store, stripes, own.load()?.seq, (peer) => connected.has(peer));
+          const ownSeq = own.load()?.seq;
+          const { versions, health } = await store.atSnapshot((snap) => backupStatus(snap, new StripeStore(snap), ownSeq, (peer) => connected.has(peer)));
           const newest = versions[0];
           const copies = Object.fromEntries(COPY_STATES.map((k) => [k, newest ? newest[k].length : 0])) as Record<(typeof COPY_STATES)[number], number>;
           return { copies, health: health.status ?? 'none' };
@@ -360,7 +361,8 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         const needed = st ? st.n : 1;
         if (accepting.length < needed && !(force && !st)) throw new InputError(placementShortfall(active, accepting.length, needed, st), 'not_enough_peers');
         // Whose confirmed copies the new version replaces (each peer keeps one blob of ours).
-        const before = await backupStatus(store, stripes, own.load()?.seq, () => null);
+        const ownSeq = own.load()?.seq;
+        const before = await store.atSnapshot((snap) => backupStatus(snap, new StripeStore(snap), ownSeq, () => null));
         const heldBy = new Map<string, string>();
         for (const v of before.versions) for (const peer of v.confirmed) if (!heldBy.has(peer)) heldBy.set(peer, v.seq);
         const replaces = (peers: string[]) => peers.filter((x) => heldBy.has(x)).map((x) => ({ peer: x, seq: heldBy.get(x)! }));
@@ -375,9 +377,14 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         return { ...backupSummary(b), peers: placed, replaces: replaces(placed.filter((x) => x.sent).map((x) => x.peer)) };
       }
       case 'listbackups': {
-        const count = await listBackups(store, (r) => c.row(r));
+        // One snapshot for the rows and the status, so a retrieval recorded meanwhile cannot make
+        // a row disagree with the version computed beside it.
         const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
-        const { versions, health } = await backupStatus(store, stripes, own.load()?.seq, (peer) => connected.has(peer));
+        const ownSeq = own.load()?.seq;
+        const { count, versions, health } = await store.atSnapshot(async (snap) => {
+          const count = await listBackups(snap, (r) => c.row(r));
+          return { count, ...(await backupStatus(snap, new StripeStore(snap), ownSeq, (peer) => connected.has(peer))) };
+        });
         return { newest_seq: (await keeper.newestSeq())?.toString() ?? null, count, health, versions };
       }
       case 'ping':

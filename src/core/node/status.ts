@@ -124,7 +124,9 @@ function tally(v: Omit<VersionStatus, 'confirmed' | 'unconfirmed' | 'refused' | 
 }
 
 /**
- * Every version of our backup with the state of each copy, newest first, and the health.
+ * Every version of our backup with the state of each copy, newest first, and the health. It
+ * reads several kinds of record one after another: give it a snapshot (`store.atSnapshot`) when
+ * the node may be writing, so they agree.
  * `plainSeq`: the seq of our newest unstriped backup (undefined when none, or unknown without
  * the key). Reads per-peer records (one per peer we dealt with) and the striped versions
  * (at most MAX_VERSIONS): bounded by the peers, not by the number of backups ever made.

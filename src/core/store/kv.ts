@@ -24,6 +24,12 @@ export interface KvStore {
   close(): Promise<void>;
   /** Batches committed since open: each is one database write. */
   readonly writes: number;
+  /**
+   * A read-only view of the database as it is now: reads through it see no later change. Several
+   * reads that must agree with each other (a listing and the status computed beside it) go
+   * through one. Its `batch` refuses; `close` releases it and leaves the database open.
+   */
+  snapshot(): KvStore;
 }
 
 /** Smallest key greater than every key with this prefix, or undefined when there is none. */

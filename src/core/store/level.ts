@@ -105,10 +105,22 @@ function wrapIoError(e: unknown, what: string): never {
 
 class LevelKv implements KvStore {
   private closed = false;
+  /** Set on a snapshot view: every read goes through it, and writes are refused. */
+  private readonly snap: ReturnType<Db['snapshot']> | undefined;
   constructor(
     private readonly path: string,
     private readonly shared: Shared,
-  ) {}
+    snap?: ReturnType<Db['snapshot']>,
+  ) {
+    this.snap = snap;
+  }
+
+  snapshot(): KvStore {
+    if (this.closed) throw new StoreError('unavailable', 'the database is closed');
+    if (this.snap !== undefined) throw new StoreError('unavailable', 'a snapshot of a snapshot is not needed: read the first one');
+    // LevelDB takes the snapshot at this call, synchronously: a batch committed after it is not seen.
+    return new LevelKv(this.path, this.shared, this.shared.db.snapshot());
+  }
 
   get writes(): number {
     return this.shared.writes;
@@ -116,7 +128,7 @@ class LevelKv implements KvStore {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     try {
-      const v = await this.shared.db.get(key);
+      const v = await this.shared.db.get(key, { snapshot: this.snap });
       return v === undefined ? undefined : plain(v);
     } catch (e) {
       return wrapIoError(e, 'read');
@@ -124,6 +136,7 @@ class LevelKv implements KvStore {
   }
 
   async batch(ops: BatchOp[]): Promise<void> {
+    if (this.snap !== undefined) throw new StoreError('unavailable', 'a database snapshot is read-only');
     if (ops.length === 0) return;
     try {
       // `sync: true` so a committed change survives a power cut, not only a process crash.
@@ -136,7 +149,8 @@ class LevelKv implements KvStore {
 
   async *iterate(prefix: Uint8Array, opts: IterateOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
     const end = prefixEnd(prefix);
-    const range: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array } = {};
+    const range: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; snapshot?: ReturnType<Db['snapshot']> } = {};
+    if (this.snap !== undefined) range.snapshot = this.snap;
     if (opts.after !== undefined) range.gt = opts.after;
     else range.gte = prefix;
     if (end !== undefined) range.lt = end;
@@ -174,6 +188,10 @@ class LevelKv implements KvStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.snap !== undefined) {
+      await this.snap.close();
+      return;
+    }
     if (--this.shared.refs === 0) {
       OPEN.delete(this.path);
       await this.shared.db.close();

@@ -7,6 +7,8 @@ const bytesOf = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1
 export class MemoryKv implements KvStore {
   private readonly map = new Map<string, Uint8Array>();
   private closed = false;
+  /** A snapshot: writes are refused. */
+  private readOnly = false;
   writes = 0;
   /** Test hook: throw from the next batch before applying anything (a failed write). */
   failNextBatch = false;
@@ -23,6 +25,7 @@ export class MemoryKv implements KvStore {
 
   async batch(ops: BatchOp[]): Promise<void> {
     this.check();
+    if (this.readOnly) throw new Error('a database snapshot is read-only');
     if (this.failNextBatch) {
       this.failNextBatch = false;
       throw new Error('injected write failure');
@@ -49,6 +52,16 @@ export class MemoryKv implements KvStore {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** A copy of the entries as they are now, read-only. */
+  snapshot(): KvStore {
+    this.check();
+    if (this.readOnly) throw new Error('a snapshot of a snapshot is not needed: read the first one');
+    const copy = new MemoryKv();
+    for (const [k, v] of this.map) copy.map.set(k, v);
+    copy.readOnly = true;
+    return copy;
   }
 
   /** Number of keys held (tests). */

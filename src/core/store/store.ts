@@ -226,6 +226,19 @@ export class LnpsStore {
     return this.kv.writes;
   }
 
+  /**
+   * Run `fn` on a read-only store that sees the database as it is now and no later change, so
+   * several reads agree with each other while the node goes on writing. Released after `fn`.
+   */
+  async atSnapshot<T>(fn: (snap: LnpsStore) => Promise<T>): Promise<T> {
+    const kv = this.kv.snapshot();
+    try {
+      return await fn(new LnpsStore(kv, this.schemaVersion));
+    } finally {
+      await kv.close();
+    }
+  }
+
   /** Run `fn` alone: no other change of this store interleaves with it. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
