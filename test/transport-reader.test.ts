@@ -73,14 +73,14 @@ const FULL = 65535;
 test('reads into our own buffers: every chunking and pause pattern gives the same messages, and pending bytes stay within one frame plus one read', () => {
   const sizes = [FULL, 0, 1, FULL, 300, 65000, FULL, FULL, 5, 40000, FULL, 2, FULL];
   const { bytes, messages } = stream(sizes);
-  // Reads the size of the whole frame, of the kernel's usual 64 KiB, and odd sizes.
-  for (const reads of [[MAX_FRAME_SIZE], [SHARED_READ_SIZE], [1], [17, 18, 19], [70000], [65568, 1, 2]]) {
+  // Reads the size of the whole frame, of the kernel's usual 64 KiB, of the shared buffer, and odd sizes.
+  for (const reads of [[MAX_FRAME_SIZE], [65536], [SHARED_READ_SIZE], [1], [17, 18, 19], [70000], [200000], [65568, 1, 2]]) {
     const r = feed(bytes, reads, [0]);
     assert.deepEqual(r.out, messages, `reads ${reads.join(',')}`);
   }
   fc.assert(
     fc.property(
-      fc.array(fc.integer({ min: 1, max: 140000 }), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.integer({ min: 1, max: SHARED_READ_SIZE + 1000 }), { minLength: 1, maxLength: 12 }),
       fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }),
       (reads, pauses) => {
         const r = feed(bytes, reads, pauses);
@@ -92,52 +92,84 @@ test('reads into our own buffers: every chunking and pause pattern gives the sam
   );
 });
 
-test('reads into our own buffers: a flood of full frames read whole completes each frame in place', () => {
-  const { bytes, messages } = stream(Array.from({ length: 20 }, () => FULL));
+/**
+ * A flood of `count` full frames read `kernel` bytes at a time (what the kernel had queued, at
+ * most the buffer's room). Returns the messages, the reads made, and the receive buffers seen.
+ */
+function fullFlood(count: number, kernel: number): { out: string[]; messages: string[]; reads: number; rx: Set<ArrayBufferLike>; first: Uint8Array } {
+  const { bytes, messages } = stream(Array.from({ length: count }, () => FULL));
   const dec = new MessageDecryptor(KEY, CK);
   const out: string[] = [];
   let region = dec.readBuffer();
-  assert.equal(region.buffer, sharedReadBuffer().buffer, 'an idle connection reads into the shared buffer');
+  const first = region;
   let off = 0;
-  const rxRegions = new Set<ArrayBufferLike>();
+  let reads = 0;
+  const rx = new Set<ArrayBufferLike>();
   while (off < bytes.length) {
-    const n = Math.min(region.length, bytes.length - off);
+    const n = Math.min(region.length, bytes.length - off, kernel);
     bytes.copy(region, 0, off, off + n);
     off += n;
+    reads++;
     dec.wrote(region, n);
     for (let m = dec.next(); m !== undefined; m = dec.next()) out.push(toHex(m));
     region = dec.readBuffer();
-    if (region.buffer !== sharedReadBuffer().buffer) rxRegions.add(region.buffer);
+    if (region.buffer !== sharedReadBuffer().buffer) rx.add(region.buffer);
+    sharedReadBuffer().fill(0xee); // another socket's read
   }
-  assert.deepEqual(out, messages);
-  assert.equal(rxRegions.size, 1, 'one receive buffer for the whole flood');
+  return { out, messages, reads, rx, first };
+}
+
+test('reads into our own buffers: a flood of full frames is read four frames at a time and decrypted where it landed', () => {
+  assert.equal(SHARED_READ_SIZE, 4 * MAX_FRAME_SIZE);
+  const f = fullFlood(20, Infinity);
+  assert.equal(f.first.buffer, sharedReadBuffer().buffer, 'an idle connection reads into the shared buffer');
+  assert.deepEqual(f.out, f.messages);
+  assert.equal(f.reads, 5, 'four frames a read');
+  assert.equal(f.rx.size, 0, 'no frame was left over, so no receive buffer');
+});
+
+test('reads into our own buffers: when the kernel has less, the partial frame completes in one receive buffer and the next read is on a boundary', () => {
+  // 100,000 bytes a read: one whole frame and a partial one, then the partial's rest.
+  const f = fullFlood(20, 100_000);
+  assert.deepEqual(f.out, f.messages);
+  assert.equal(f.rx.size, 1, 'one receive buffer for the whole flood');
+  assert.equal(f.reads, 20, 'two reads per two frames');
 });
 
 test('reads into our own buffers: the receive buffer is kept after a large message and given back after a small one', () => {
-  const { bytes } = stream([FULL, 10]);
+  const { bytes, messages } = stream([FULL, FULL, 10, FULL]);
+  const f1 = bytes.subarray(0, MAX_FRAME_SIZE);
+  const f2 = bytes.subarray(MAX_FRAME_SIZE, 2 * MAX_FRAME_SIZE);
+  const f3 = bytes.subarray(2 * MAX_FRAME_SIZE, 2 * MAX_FRAME_SIZE + 18 + 10 + 16);
+  const f4 = bytes.subarray(2 * MAX_FRAME_SIZE + 18 + 10 + 16);
   const dec = new MessageDecryptor(KEY, CK);
-  const big = bytes.subarray(0, MAX_FRAME_SIZE);
-  const small = bytes.subarray(MAX_FRAME_SIZE);
-  // The large frame: 64 KiB into the shared buffer, the rest into the receive buffer.
-  let region = dec.readBuffer();
-  big.copy(region, 0, 0, SHARED_READ_SIZE);
-  dec.wrote(region, SHARED_READ_SIZE);
-  assert.equal(dec.next(), undefined);
-  region = dec.readBuffer();
-  assert.notEqual(region.buffer, sharedReadBuffer().buffer, 'a partial frame moves to the receive buffer');
-  // (the header was decrypted and dropped: the body's 65518 bytes sit at the front)
-  assert.equal(region.length, MAX_FRAME_SIZE - (SHARED_READ_SIZE - 18));
-  big.copy(region, 0, SHARED_READ_SIZE);
-  dec.wrote(region, big.length - SHARED_READ_SIZE);
-  assert.equal(dec.next()!.length, FULL);
-  const rx = dec.readBuffer();
-  assert.notEqual(rx.buffer, sharedReadBuffer().buffer, 'kept after a large message');
-  assert.equal(rx.length, MAX_FRAME_SIZE);
-  // The small one arrives alone: a short read, then the buffer goes.
-  small.copy(rx);
-  dec.wrote(rx, small.length);
-  assert.equal(dec.next()!.length, 10);
-  assert.equal(dec.readBuffer().buffer, sharedReadBuffer().buffer, 'given back after a small message');
+  const out: string[] = [];
+  const part = 65536; // what the kernel had when the read was made
+  /** A large frame in two reads: `part` bytes into the shared buffer, the rest behind them. Returns the receive buffer used. */
+  const large = (frame: Uint8Array): ArrayBufferLike => {
+    const region = dec.readBuffer();
+    assert.equal(region.buffer, sharedReadBuffer().buffer, 'on a frame boundary, reads go to the shared buffer');
+    region.set(frame.subarray(0, part));
+    dec.wrote(region, part);
+    assert.equal(dec.next(), undefined);
+    const rest = dec.readBuffer();
+    assert.notEqual(rest.buffer, sharedReadBuffer().buffer, 'a partial frame moves to the receive buffer');
+    // (the header was decrypted and dropped: the body's first bytes sit at the front)
+    assert.equal(rest.length, MAX_FRAME_SIZE - (part - 18));
+    rest.set(frame.subarray(part));
+    dec.wrote(rest, frame.length - part);
+    out.push(toHex(dec.next()!));
+    return rest.buffer;
+  };
+  const rx1 = large(f1);
+  assert.equal(large(f2), rx1, 'kept after a large message');
+  // The small one arrives alone (a short read): the receive buffer goes.
+  const region = dec.readBuffer();
+  region.set(f3);
+  dec.wrote(region, f3.length);
+  out.push(toHex(dec.next()!));
+  assert.notEqual(large(f4), rx1, 'given back after a small message: the next partial frame needs a new one');
+  assert.deepEqual(out, messages);
 });
 
 test('reads into our own buffers: bytes pushed beyond one frame and left undecrypted survive reads into the shared buffer', () => {

@@ -8,8 +8,10 @@
 // waits, still encrypted, in the decryptor) and pause the socket, so TCP flow control slows a
 // fast sender instead of us buffering without bound. The bound per connection, by design:
 //   highWaterMark (default 512 KiB, overhead included) + one message (65535 bytes)
-//   + bytes not yet decrypted (at most one socket read, 64 KiB, plus one partial frame, 65569)
-// which is under 1 MiB with the defaults, whether a peer sends 65535-byte or 0-byte messages.
+//   + bytes not yet decrypted (at most one socket read plus one partial frame, 65569)
+// where a read is 64 KiB through 'data' events and at most SHARED_READ_SIZE (four frames,
+// 256 KiB) through reader.ts; so under 1 MiB with the defaults (512 + 64 + 256 + 64 KiB),
+// whether a peer sends 65535-byte or 0-byte messages.
 // Sockets made by connectPeer() or adoptAccepted() read into the decryptor's buffers (reader.ts),
 // so that is all; a socket read through 'data' events also holds, while paused, its own read
 // buffer (its readableHighWaterMark plus one read).

@@ -3,14 +3,15 @@
 //
 // Node's `onread` socket option ({ buffer, callback }) makes a socket read into the buffer its
 // function returns, asked again after every read. The transport uses it so that a 64 KiB frame
-// is decrypted where the kernel put it: no allocation and no garbage per read, and no copy for
-// frames that span reads (see MessageDecryptor.readBuffer). Measured alone, reading 131 MB
+// is decrypted where the kernel put it: no allocation and no garbage per read, up to four
+// frames a read, and one copy at most of a partial frame per read (see
+// MessageDecryptor.readBuffer). Measured alone, reading 131 MB
 // from loopback this way took about a third of the CPU that 'data' events took.
 //
 // A ReadRoute sits between the socket and whoever reads it: the handshake first, then the
 // PeerConnection. Reads that come while nobody is attached (the moment between the two) are
-// copied and held, and the socket pauses after the first one, so at most one read (64 KiB) is
-// held.
+// copied and held, and the socket pauses after the first one, so at most one read
+// (SHARED_READ_SIZE) is held.
 //
 // Outbound sockets get `onread` when they are made (connectRouted). Inbound ones are made by
 // net.Server, which passes no `onread`; adoptAccepted() moves the accepted socket's TCP handle to
