@@ -403,3 +403,34 @@ test('the codec keeps the last pong it built: the same bytes for the same length
   assert.notEqual(wireCodec.pong(65531), full); // rebuilt after another length, equal bytes
   assert.deepEqual(wireCodec.pong(65531), full);
 });
+
+test('consumer: a refusal on record is known before the peer is active, so nothing lists it as accepting meanwhile', async () => {
+  const { consumer, sent } = fakeConsumer(OWN, () => ({ status: 'confirmed', seq: 5n }));
+  let release: (() => void) | undefined;
+  const lookedUp = new Promise<void>((resolve) => {
+    consumer.onInit = async () => {
+      resolve();
+      await new Promise<void>((r) => (release = r));
+      return { refused: 'peer_storage refused (policy): no channel' };
+    };
+  });
+  const [a, b] = pipe(PUB_A, PUB_B);
+  const lines: string[] = [];
+  const peer = new Peer(a, true, settings({ retrievalTimeoutMs: 50 }), { codec: wireCodec, log: logger(lines), now: Date.now, consumer });
+  const r = raw(b);
+  await r.send(encodeMessage(initMessage({ features: [43], networks: [CHAIN_HASH.regtest] })));
+  const started = peer.start();
+  await lookedUp;
+  assert.equal(peer.state, 'init', 'not active while its refusal is looked up');
+  release!();
+  await started;
+  assert.equal(peer.state, 'active');
+  assert.equal(peer.refused, 'peer_storage refused (policy): no channel');
+  const theirInit = await r.next();
+  assert.ok(theirInit && theirInit !== 'timeout' && theirInit.name === 'init');
+  // Past the retrieval wait: a peer that refused before with the same features is not sent our blob.
+  assert.equal(await r.next(300), 'timeout');
+  assert.deepEqual(sent, []);
+  assert.ok(lines.some((l) => l.includes('refused our backup before (peer_storage refused (policy): no channel)')));
+  peer.close('done');
+});

@@ -178,6 +178,11 @@ export class Peer {
       if (unknownEven.length > 0) log.debug(`${this.label} requires ${unknownEven.length} even feature bits, first ${unknownEven.slice(0, 8).join(',')} (channel features, not used here)`);
     }
     this.features = msg.features;
+    // Consumer: a refusal on record is looked up before the peer counts as connected, so
+    // listpeers and backup placement never see it active and not yet known to have refused.
+    // It sends nothing: the retrieval still goes out first (afterInit).
+    await this.lookUpRefusal();
+    if (this.state !== 'init') throw new Error(`${this.label} closed before it was active`);
     this.state = 'active';
     this.deps.events?.connection(this.inbound ? 'inbound' : 'outbound');
     this.lastReceivedAt = this.deps.now();
@@ -188,6 +193,18 @@ export class Peer {
 
     void this.loop();
     await this.afterInit();
+  }
+
+  /** Consumer: whether this peer refused our backup before, with the features it has now. */
+  private async lookUpRefusal(): Promise<void> {
+    const { consumer, log } = this.deps;
+    if (!consumer?.onInit) return;
+    try {
+      this.refused = (await consumer.onInit(this.pubkey, [...this.features].sort((a, b) => a - b), this.providesStorage, this.deps.now())).refused;
+      if (this.refused !== undefined && this.providesStorage) log.info(`${this.label} refused our backup before (${this.refused}) and its features are the same: not placing with it`);
+    } catch (e) {
+      log.error(`${this.label} cannot read its refusal record: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Provider: send what we hold for this peer. Consumer: start the wait for its retrieval. */
@@ -204,15 +221,6 @@ export class Peer {
         }
       } catch (e) {
         log.error(`${this.label} cannot read its stored blob: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    // Consumer: a refusal on record (checked after the retrieval went out: it must come first).
-    if (consumer?.onInit) {
-      try {
-        this.refused = (await consumer.onInit(this.pubkey, [...this.features].sort((a, b) => a - b), this.providesStorage, this.deps.now())).refused;
-        if (this.refused !== undefined && this.providesStorage) log.info(`${this.label} refused our backup before (${this.refused}) and its features are the same: not placing with it`);
-      } catch (e) {
-        log.error(`${this.label} cannot read its refusal record: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     if (consumer && this.providesStorage) {
