@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { toHex } from '../src/core/bytes.js';
 import { MAX_FRAME_SIZE, MessageDecryptor, MessageEncryptor, SHARED_READ_SIZE, sharedReadBuffer } from '../src/core/transport/cipher.js';
 import { acceptPeer, adoptAccepted, connectPeer, readRouteOf, type PeerConnection } from '../src/core/transport/index.js';
 import { publicKeyOf } from '../src/core/keys.js';
+import { HANDSHAKE_READ_SIZE } from '../src/core/transport/peer.js';
 
 const HOST = '127.0.0.1';
 const KEY = randomBytes(32);
@@ -318,4 +319,33 @@ test('adoptAccepted: a socket it cannot take over comes back unchanged and is re
   c.on('error', () => {});
   await new Promise<void>((r) => server.on('close', () => r()));
   c.destroy();
+});
+
+test('adoptAccepted: before the peer is authenticated a read takes at most HANDSHAKE_READ_SIZE bytes; after, up to four frames', async () => {
+  const secret = randomBytes(32);
+  const srv = await listenAdopting(secret);
+  let raw: Socket | undefined;
+  try {
+    // A client that connects and sends nothing: the responder waits for act one.
+    raw = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: HOST, port: srv.port }, () => resolve(s));
+      s.on('error', reject);
+    });
+    for (let i = 0; i < 200 && srv.adopted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(srv.adopted.length, 1);
+    const route = readRouteOf(srv.adopted[0]!)!;
+    assert.equal(route.onread.buffer().length, HANDSHAKE_READ_SIZE);
+    raw.destroy();
+    // An authenticated connection between frames reads into the whole shared buffer.
+    const [x, y] = await Promise.all([
+      connectPeer({ host: HOST, port: srv.port, localSecret: randomBytes(32), remotePubkey: publicKeyOf(secret), timeoutMs: 3000 }),
+      srv.next(),
+    ]);
+    assert.equal(readRouteOf(srv.adopted[1]!)!.onread.buffer().length, SHARED_READ_SIZE);
+    x.destroy();
+    y.destroy();
+  } finally {
+    raw?.destroy();
+    await new Promise<void>((r) => srv.server.close(() => r()));
+  }
 });

@@ -48,6 +48,8 @@ export const MESSAGE_OVERHEAD = 400;
 export const MAX_QUEUED_MESSAGES = 1024;
 /** Default bytes the socket may hold unwritten before send() waits for 'drain'. */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
+/** Bytes one read may take during the handshake (the acts are 50 and 66 bytes; what follows waits). */
+export const HANDSHAKE_READ_SIZE = 65536;
 /** How long close() waits for the other side to finish before destroying the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -159,8 +161,13 @@ function runHandshake(
     if (connected) start?.(write);
     else socket.on('connect', onConnect);
     if (route) {
-      // Reads land in the shared buffer: the acts are small, keep copies.
-      const held = route.attach((view, n) => onData(Buffer.from(view.subarray(0, n))));
+      // Reads land in the shared buffer: the acts are small, keep copies. Before the peer is
+      // authenticated a read takes at most HANDSHAKE_READ_SIZE bytes, not the whole shared
+      // buffer: that is all one unauthenticated connection can make us copy at a time.
+      const held = route.attach(
+        (view, n) => onData(Buffer.from(view.subarray(0, n))),
+        () => sharedReadBuffer().subarray(0, HANDSHAKE_READ_SIZE),
+      );
       if (held.length > 0) onData(Buffer.concat(held));
     } else socket.on('data', onData);
     // A server made with pauseOnConnect hands over a paused socket.
