@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { toHex } from '../src/core/bytes.js';
-import { MAX_FRAME_SIZE, MessageDecryptor, MessageEncryptor, SHARED_READ_SIZE, sharedReadBuffer } from '../src/core/transport/cipher.js';
+import { MAX_FRAME_SIZE, MessageDecryptor, MessageEncryptor, SHARED_READ_SIZE, SMALL_READ_SIZE, sharedReadBuffer } from '../src/core/transport/cipher.js';
 import { acceptPeer, adoptAccepted, connectPeer, readRouteOf, type PeerConnection } from '../src/core/transport/index.js';
 import { publicKeyOf } from '../src/core/keys.js';
 import { HANDSHAKE_READ_SIZE } from '../src/core/transport/peer.js';
@@ -122,19 +122,48 @@ function fullFlood(count: number, kernel: number): { out: string[]; messages: st
 
 test('reads into our own buffers: a flood of full frames is read four frames at a time and decrypted where it landed', () => {
   assert.equal(SHARED_READ_SIZE, 4 * MAX_FRAME_SIZE);
-  const f = fullFlood(20, Infinity);
+  const f = fullFlood(21, Infinity);
   assert.equal(f.first.buffer, sharedReadBuffer().buffer, 'an idle connection reads into the shared buffer');
+  assert.equal(f.first.length, SMALL_READ_SIZE, 'before any full-size message, 64 KiB');
   assert.deepEqual(f.out, f.messages);
-  assert.equal(f.reads, 5, 'four frames a read');
-  assert.equal(f.rx.size, 0, 'no frame was left over, so no receive buffer');
+  // The first frame: 64 KiB, then its rest in the receive buffer; then five reads of four.
+  assert.equal(f.reads, 7);
+  assert.equal(f.rx.size, 1, 'one receive buffer, for the first frame');
 });
 
 test('reads into our own buffers: when the kernel has less, the partial frame completes in one receive buffer and the next read is on a boundary', () => {
-  // 100,000 bytes a read: one whole frame and a partial one, then the partial's rest.
-  const f = fullFlood(20, 100_000);
+  // 100,000 bytes a read after the first frame: one whole frame and a partial one, then the
+  // partial's rest, so two reads per two frames.
+  const f = fullFlood(21, 100_000);
   assert.deepEqual(f.out, f.messages);
   assert.equal(f.rx.size, 1, 'one receive buffer for the whole flood');
-  assert.equal(f.reads, 20, 'two reads per two frames');
+  assert.equal(f.reads, 2 + 20);
+});
+
+test('reads into our own buffers: after small messages a read on a frame boundary stays at 64 KiB', () => {
+  const sizes = [FULL, 2, 2, 100, FULL, 40000];
+  const { bytes, messages } = stream(sizes);
+  const dec = new MessageDecryptor(KEY, CK);
+  const boundary: number[] = [];
+  const out: string[] = [];
+  let off = 0;
+  // One frame at a time, as from a peer that waits between messages.
+  for (const size of sizes) {
+    const end = off + 18 + size + 16;
+    while (off < end) {
+      const region = dec.readBuffer();
+      if (region.buffer === sharedReadBuffer().buffer) boundary.push(region.length);
+      const n = Math.min(region.length, end - off);
+      bytes.copy(region, 0, off, off + n);
+      off += n;
+      dec.wrote(region, n);
+      for (let m = dec.next(); m !== undefined; m = dec.next()) out.push(toHex(m));
+    }
+  }
+  assert.deepEqual(out, messages);
+  // Reads on a frame boundary: before the first message, after it (full-size: four frames of
+  // room), after each small one, after the second full-size one.
+  assert.deepEqual(boundary, [SMALL_READ_SIZE, SHARED_READ_SIZE, SMALL_READ_SIZE, SMALL_READ_SIZE, SMALL_READ_SIZE, SHARED_READ_SIZE]);
 });
 
 test('reads into our own buffers: the receive buffer is kept after a large message and given back after a small one', () => {
@@ -321,7 +350,7 @@ test('adoptAccepted: a socket it cannot take over comes back unchanged and is re
   c.destroy();
 });
 
-test('adoptAccepted: before the peer is authenticated a read takes at most HANDSHAKE_READ_SIZE bytes; after, up to four frames', async () => {
+test('adoptAccepted: before the peer is authenticated a read takes at most HANDSHAKE_READ_SIZE bytes; after, 64 KiB, and four frames once full-size messages come', async () => {
   const secret = randomBytes(32);
   const srv = await listenAdopting(secret);
   let raw: Socket | undefined;
@@ -341,7 +370,11 @@ test('adoptAccepted: before the peer is authenticated a read takes at most HANDS
       connectPeer({ host: HOST, port: srv.port, localSecret: randomBytes(32), remotePubkey: publicKeyOf(secret), timeoutMs: 3000 }),
       srv.next(),
     ]);
-    assert.equal(readRouteOf(srv.adopted[1]!)!.onread.buffer().length, SHARED_READ_SIZE);
+    const authed = readRouteOf(srv.adopted[1]!)!;
+    assert.equal(authed.onread.buffer().length, SMALL_READ_SIZE);
+    await x.send(new Uint8Array(65535));
+    assert.equal((await y.read())!.length, 65535);
+    assert.equal(authed.onread.buffer().length, SHARED_READ_SIZE, 'after a full-size message, four frames');
     x.destroy();
     y.destroy();
   } finally {

@@ -153,8 +153,9 @@ export class MessageEncryptor {
  *
  * A socket can also read straight into the decryptor's memory (Node's `onread` option, see
  * reader.ts): readBuffer() says where the next read goes, wrote() says what landed there. While
- * no frame is pending, reads go to one buffer shared by the whole process (SHARED_READ_SIZE
- * bytes, four full frames) and whole frames are decrypted where they landed; a partial frame
+ * no frame is pending, reads go to one buffer shared by the whole process (up to four full
+ * frames after a full-size message, 64 KiB after a smaller one) and whole frames are decrypted
+ * where they landed; a partial frame
  * left over is copied into this decryptor's receive buffer (MAX_FRAME_SIZE bytes, allocated
  * then), and the next read lands right behind it, so the frame completes in place (a full-size
  * one exactly fills the receive buffer, and the read after it is on a frame boundary again). The receive buffer is given back
@@ -207,8 +208,11 @@ export class MessageDecryptor {
       // one it is kept for the next partial frame (a peer streaming full-size messages leaves
       // one at the end of most reads), until a small message ends a read.
       if (this.lastShort && this.lastBody < SMALL_BODY) this.rx = undefined;
-      // On a frame boundary: up to four whole frames in one read, decrypted where they land.
-      return sharedReadBuffer();
+      // On a frame boundary: after a full-size message, up to four whole frames in one read,
+      // decrypted where they land. After a smaller one, 64 KiB: a read of small frames is
+      // thousands of messages, more than a stopped reader's queue takes, and what it cannot
+      // take is copied and kept, so small messages keep reads at the size they always had.
+      return this.lastBody >= SMALL_BODY ? sharedReadBuffer() : sharedSmallRead();
     }
     if (p > MAX_FRAME_SIZE) {
       // Only when push() brought more than a frame that next() was not asked to decrypt: keep
@@ -344,11 +348,14 @@ let scratch: Buffer | undefined;
  * Bytes of the process-wide read buffer: four full frames. A connection streaming full-size
  * messages then makes one read, and one trip through the event loop, per up to four messages
  * instead of one per message (bench/serve-cpu.ts: about 5% less CPU per flood). It is also how
- * much one read can leave undecrypted in a connection whose reader stopped (peer.ts).
+ * much one read can leave undecrypted in a connection whose reader stopped (peer.ts). After a
+ * smaller message a read takes SMALL_READ_SIZE of it (see readBuffer()).
  */
 export const SHARED_READ_SIZE = 4 * MAX_FRAME_SIZE;
-/** A body this short comes whole in one 64 KiB read with its header (see readBuffer()). */
-const SMALL_BODY = 65536 - LENGTH_HEADER_SIZE - TAG_SIZE;
+/** A read on a frame boundary after a message shorter than SMALL_BODY (see readBuffer()). */
+export const SMALL_READ_SIZE = 65536;
+/** A body this short comes whole in one SMALL_READ_SIZE read with its header (see readBuffer()). */
+const SMALL_BODY = SMALL_READ_SIZE - LENGTH_HEADER_SIZE - TAG_SIZE;
 let sharedRead: Buffer | undefined;
 
 /**
@@ -358,4 +365,10 @@ let sharedRead: Buffer | undefined;
  */
 export function sharedReadBuffer(): Buffer {
   return (sharedRead ??= Buffer.allocUnsafeSlow(SHARED_READ_SIZE));
+}
+
+let sharedSmall: Buffer | undefined;
+/** The first SMALL_READ_SIZE bytes of the shared read buffer. */
+function sharedSmallRead(): Buffer {
+  return (sharedSmall ??= sharedReadBuffer().subarray(0, SMALL_READ_SIZE));
 }
