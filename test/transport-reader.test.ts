@@ -59,7 +59,10 @@ function feed(bytes: Buffer, reads: number[], pauses: number[]): { out: string[]
     const pause = pauses[i % pauses.length]!;
     drain(pause > 0 ? pause : Infinity);
     maxPending = Math.max(maxPending, dec.bufferedBytes);
+    const held = dec.bufferedBytes;
     region = dec.readBuffer();
+    // More than a frame waiting undecrypted (a stopped reader): the next read is 64 KiB at most.
+    if (held > MAX_FRAME_SIZE) assert.ok(region.length <= SMALL_READ_SIZE, `read of ${region.length} with ${held} bytes pending`);
     sharedReadBuffer().fill(0xee); // another socket's read
     if (pause > 0) drain(Infinity); // resumed
     i++;
@@ -209,6 +212,7 @@ test('reads into our own buffers: bytes pushed beyond one frame and left undecry
   const shared = sharedReadBuffer();
   const region = dec.readBuffer();
   assert.equal(region.buffer, shared.buffer);
+  assert.equal(region.length, SMALL_READ_SIZE);
   const rest = bytes.subarray(MAX_FRAME_SIZE + 100);
   let off = 0;
   let r = region;

@@ -215,14 +215,15 @@ export class MessageDecryptor {
       return this.lastBody >= SMALL_BODY ? sharedReadBuffer() : sharedSmallRead();
     }
     if (p > MAX_FRAME_SIZE) {
-      // Only when push() brought more than a frame that next() was not asked to decrypt: keep
-      // copies of whatever sits in the shared buffer and read into that again.
+      // Only when more than a frame waits undecrypted (the reader's queue is full): keep copies
+      // of whatever sits in the shared buffer and read into it again, 64 KiB at a time, so a
+      // connection that stays in this state copies no more per read than it always did.
       const shared = sharedReadBuffer();
       for (let i = 0; i < this.chunks.length; i++) {
         const c = this.chunks[i]!;
         if (c.buffer === shared.buffer) this.chunks[i] = Buffer.from(c);
       }
-      return shared;
+      return sharedSmallRead();
     }
     const rx = (this.rx ??= Buffer.allocUnsafeSlow(MAX_FRAME_SIZE));
     const first = this.chunks[0]!;
@@ -369,6 +370,6 @@ export function sharedReadBuffer(): Buffer {
 
 let sharedSmall: Buffer | undefined;
 /** The first SMALL_READ_SIZE bytes of the shared read buffer. */
-function sharedSmallRead(): Buffer {
+export function sharedSmallRead(): Buffer {
   return (sharedSmall ??= sharedReadBuffer().subarray(0, SMALL_READ_SIZE));
 }

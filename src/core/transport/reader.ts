@@ -10,8 +10,8 @@
 //
 // A ReadRoute sits between the socket and whoever reads it: the handshake first, then the
 // PeerConnection. Reads that come while nobody is attached (the moment between the two) are
-// copied and held, and the socket pauses after the first one, so at most one read
-// (SHARED_READ_SIZE) is held.
+// copied and held, and the socket pauses after the first one, so at most one read (64 KiB,
+// SMALL_READ_SIZE) is held.
 //
 // Outbound sockets get `onread` when they are made (connectRouted). Inbound ones are made by
 // net.Server, which passes no `onread`; adoptAccepted() moves the accepted socket's TCP handle to
@@ -20,7 +20,7 @@
 // socket); where either is missing the accepted socket is kept as it is, and it is read through
 // 'data' events as before (the transport handles both).
 import { Socket, connect, type SocketConstructorOpts } from 'node:net';
-import { sharedReadBuffer } from './cipher.js';
+import { sharedSmallRead } from './cipher.js';
 
 /** Takes `n` bytes that were just read into `view`; they stay there only until the next buffer is chosen. */
 export type ReadSink = (view: Uint8Array, n: number) => void;
@@ -34,7 +34,7 @@ export class ReadRoute {
 
   /** The value of the socket's `onread` option. */
   readonly onread = {
-    buffer: (): Uint8Array => (this.next !== undefined ? this.next() : sharedReadBuffer()),
+    buffer: (): Uint8Array => (this.next !== undefined ? this.next() : sharedSmallRead()),
     // Always true: pausing goes through socket.pause(), so isPaused() tells the truth (a `false`
     // here stops reading without the socket counting as paused).
     callback: (n: number, view: Uint8Array): boolean => {
