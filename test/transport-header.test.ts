@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { toHex } from '../src/core/bytes.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
-import { keyWords, openLength, poly1305Two, sealLength } from '../src/core/transport/header.js';
+import { keyWords, openLength, openSmall, poly1305Two, sealLength, SMALL_BODY_MAX } from '../src/core/transport/header.js';
 
 function nodeSeal(key: Uint8Array, n: number, pt: Uint8Array): Buffer {
   const iv = Buffer.alloc(12);
@@ -90,4 +90,37 @@ test('poly1305Two equals @noble/ciphers Poly1305 on random and extreme keys and 
   const key = new Uint8Array(32).fill(0xff);
   poly1305Two(key, zero, out);
   assert.equal(toHex(key), toHex(ff));
+});
+
+test('openSmall opens what node:crypto sealed, for every body length 1..16, and refuses any changed byte', () => {
+  assert.equal(SMALL_BODY_MAX, 16);
+  for (let k = 0; k < 6; k++) {
+    const key = randomBytes(32);
+    const w = keyWords(key);
+    for (let len = 1; len <= SMALL_BODY_MAX; len++) {
+      for (const n of [0, 1, 2, 998, 999, 2 ** 32 - 1, (len * 7919 + k) >>> 0]) {
+        const pt = randomBytes(len);
+        const sealed = nodeSeal(key, n, pt);
+        const out = openSmall(w, n, sealed);
+        assert.ok(out !== undefined, `key ${k} len ${len} nonce ${n}`);
+        assert.equal(toHex(out), toHex(pt));
+        assert.ok(!Buffer.isBuffer(out) && out.buffer.byteLength === len, 'an array of its own, as openIv returns');
+        // Another nonce, a flipped bit anywhere, or a byte more or less: refused.
+        assert.equal(openSmall(w, (n + 1) >>> 0, sealed), undefined);
+        for (let i = 0; i < sealed.length; i++) {
+          const bad = Buffer.from(sealed);
+          bad[i]! ^= 1 << (i & 7);
+          assert.equal(openSmall(w, n, bad), undefined, `byte ${i} changed`);
+        }
+        assert.equal(openSmall(w, n, sealed.subarray(0, sealed.length - 1)), undefined, 'a byte less');
+        assert.equal(openSmall(w, n, Buffer.concat([sealed, Buffer.of(0)])), undefined, 'a byte more');
+      }
+    }
+  }
+  // Sizes outside 17..32 are not its to open; an empty body (one Poly1305 block) stays on node:crypto.
+  const key = randomBytes(32);
+  const w = keyWords(key);
+  assert.equal(openSmall(w, 0, nodeSeal(key, 0, new Uint8Array(0))), undefined);
+  assert.equal(openSmall(w, 0, new Uint8Array(15)), undefined);
+  assert.equal(openSmall(w, 0, new Uint8Array(33)), undefined);
 });

@@ -8,7 +8,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { abytes } from '../bytes.js';
 import { TransportError } from './errors.js';
 import { hkdf2, nonce96, openIv, sealIntoIv, sealPartsIv, setNonce } from './primitives.js';
-import { keyWords, openLength, sealLength } from './header.js';
+import { keyWords, openLength, openSmall, sealLength, SMALL_BODY_MAX } from './header.js';
 
 /** "The maximum size of any Lightning message MUST NOT exceed 65535 bytes." */
 export const MAX_MESSAGE_SIZE = 65535;
@@ -92,7 +92,9 @@ class KeyState {
   }
   /** Decrypt `sealed` (ciphertext || tag) with the current key and nonce, then advance. */
   open(sealed: Uint8Array): Uint8Array | undefined {
-    const out = openIv(this.keyObject, this.iv, sealed);
+    // Bodies of 1 to SMALL_BODY_MAX bytes in JS (header.ts), without a node:crypto cipher.
+    const small = sealed.length > TAG_SIZE && sealed.length <= SMALL_BODY_MAX + TAG_SIZE;
+    const out = small ? openSmall(this.words, this.n, sealed) : openIv(this.keyObject, this.iv, sealed);
     this.advance();
     return out;
   }
