@@ -54,14 +54,10 @@ export function procCpuSeconds(pid: number): number {
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const t = procTimes(pid);
-    return t.user + t.system;
   }
-  if (!Number.isFinite(ns) || ns === 0) {
-    const t = procTimes(pid);
-    return t.user + t.system;
-  }
-  return ns / 1e9;
+  if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
+  const t = procTimes(pid);
+  return t.user + t.system;
 }
 
 /** User and system CPU seconds of process `pid` so far (/proc/PID/stat fields 14 and 15, in ticks). */

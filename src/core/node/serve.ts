@@ -160,6 +160,11 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
     onError: (e, peer) => log.sub('STOR').error(`deferred write for ${peer} failed, will retry: ${e instanceof Error ? e.message : String(e)}`),
   });
   const stripes = new StripeStore(store);
+  /** Where our backup stands, its records read from one snapshot (see backupStatus). */
+  const statusNow = (connected: (peer: string) => boolean | null) => {
+    const ownSeq = own.load()?.seq;
+    return store.atSnapshot((snap) => backupStatus(snap, new StripeStore(snap), ownSeq, connected));
+  };
   const consumer = new Consumer(own, store, sealKey, stripes);
   // Metrics read the node lazily, when scraped; `node` exists by then.
   const metrics: NodeMetrics | undefined = cfg.metricsListen
@@ -173,8 +178,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         },
         backup: async () => {
           const connected = new Set(node.listPeers().filter((p) => p.state === 'active').map((p) => p.peer));
-          const ownSeq = own.load()?.seq;
-          const { versions, health } = await store.atSnapshot((snap) => backupStatus(snap, new StripeStore(snap), ownSeq, (peer) => connected.has(peer)));
+          const { versions, health } = await statusNow((peer) => connected.has(peer));
           const newest = versions[0];
           const copies = Object.fromEntries(COPY_STATES.map((k) => [k, newest ? newest[k].length : 0])) as Record<(typeof COPY_STATES)[number], number>;
           return { copies, health: health.status ?? 'none' };
@@ -361,8 +365,7 @@ export async function startNode(cfg: ServeConfig): Promise<RunningNode> {
         const needed = st ? st.n : 1;
         if (accepting.length < needed && !(force && !st)) throw new InputError(placementShortfall(active, accepting.length, needed, st), 'not_enough_peers');
         // Whose confirmed copies the new version replaces (each peer keeps one blob of ours).
-        const ownSeq = own.load()?.seq;
-        const before = await store.atSnapshot((snap) => backupStatus(snap, new StripeStore(snap), ownSeq, () => null));
+        const before = await statusNow(() => null);
         const heldBy = new Map<string, string>();
         for (const v of before.versions) for (const peer of v.confirmed) if (!heldBy.has(peer)) heldBy.set(peer, v.seq);
         const replaces = (peers: string[]) => peers.filter((x) => heldBy.has(x)).map((x) => ({ peer: x, seq: heldBy.get(x)! }));

@@ -157,13 +157,13 @@ export class MessageEncryptor {
  * reader.ts): readBuffer() says where the next read goes, wrote() says what landed there. While
  * no frame is pending, reads go to one buffer shared by the whole process (up to four full
  * frames after a full-size message, 64 KiB after a smaller one) and whole frames are decrypted
- * where they landed; a partial frame
- * left over is copied into this decryptor's receive buffer (MAX_FRAME_SIZE bytes, allocated
- * then), and the next read lands right behind it, so the frame completes in place (a full-size
- * one exactly fills the receive buffer, and the read after it is on a frame boundary again). The receive buffer is given back
- * when a read ends a small message on a frame boundary, short of its room (the peer has stopped
- * sending): a peer that sends small messages, pings included, holds none between them. Never
- * more than one partial frame plus one read is pending.
+ * where they landed; a partial frame left over is copied into this decryptor's receive buffer
+ * (MAX_FRAME_SIZE bytes, allocated then), and the next read lands right behind it, so the frame
+ * completes in place (a full-size one exactly fills the receive buffer, and the read after it
+ * is on a frame boundary again). The receive buffer is given back when a read ends a small
+ * message on a frame boundary, short of its room (the peer has stopped sending): a peer that
+ * sends small messages, pings included, holds none between them. Never more than one partial
+ * frame plus one read is pending.
  */
 export class MessageDecryptor {
   private readonly ks: KeyState;

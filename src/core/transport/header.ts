@@ -1,4 +1,4 @@
-// ChaCha20-Poly1305 (RFC 8439, empty AD) for the 2-byte length prefix of every message only.
+// ChaCha20-Poly1305 (RFC 8439, empty AD) for the 2-byte length prefix of every message.
 // Byte-identical to node:crypto's AEAD (a differential test checks), but a node:crypto cipher
 // costs about 5 us to set up, which is most of the cost for 2 bytes and two of them per message
 // and direction (bench/transport.ts). Here: two ChaCha20 blocks (the Poly1305 key and the key
@@ -151,8 +151,11 @@ export function poly1305Two(key: Uint8Array, msg: Uint8Array, out: Uint8Array): 
   }
 }
 
-/** The one-time Poly1305 key for nonce `n`: the first 32 bytes of block 0, into `polyKey`. */
-function polyKeyOf(k: Uint32Array, n: number): void {
+/**
+ * The Poly1305 tag, keyed by block 0 for nonce `n`, over a ciphertext of 1 to 16 bytes at
+ * `ct[off..off+len]`: pad16(ct) || le64(0) || le64(len), two blocks. Into scratch, reused.
+ */
+function tagOf(k: Uint32Array, n: number, ct: Uint8Array, off: number, len: number): Uint8Array {
   chachaBlock(k, 0, n, block);
   for (let i = 0; i < 8; i++) {
     const w = block[i]!;
@@ -161,18 +164,21 @@ function polyKeyOf(k: Uint32Array, n: number): void {
     polyKey[4 * i + 2] = w >>> 16;
     polyKey[4 * i + 3] = w >>> 24;
   }
-}
-
-/** The Poly1305 tag (key from block 0) over the 2-byte ciphertext: pad16(ct) || le64(0) || le64(2). */
-function tagOf(k: Uint32Array, n: number, ct0: number, ct1: number): Uint8Array {
-  polyKeyOf(k, n);
   macData.fill(0);
-  macData[0] = ct0;
-  macData[1] = ct1;
-  macData[24] = 2; // le64(ciphertext length); the AD length before it is 0
+  for (let i = 0; i < len; i++) macData[i] = ct[off + i]!;
+  macData[24] = len; // le64(ciphertext length), under 256; the AD length before it is 0
   poly1305Two(polyKey, macData, tag);
   polyKey.fill(0); // a one-time key, but no reason to leave it lying around
   return tag;
+}
+
+/** Whether `sealed` = ciphertext (1 to 16 bytes) || tag carries the right tag; all 16 bytes are compared. */
+function tagValid(k: Uint32Array, n: number, sealed: Uint8Array): boolean {
+  const len = sealed.length - 16;
+  const t = tagOf(k, n, sealed, 0, len);
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= t[i]! ^ sealed[len + i]!;
+  return diff === 0;
 }
 
 /** Message bodies of 1 to this many bytes are opened here too (openSmall): the AEAD's input is then two blocks. */
@@ -181,23 +187,14 @@ export const SMALL_BODY_MAX = 16;
 /**
  * Decrypt a sealed message body of 1 to SMALL_BODY_MAX bytes (`sealed` = ciphertext || tag, 17
  * to 32 bytes) with nonce `n`: a new array with the plaintext, or undefined when the tag fails
- * or `sealed` is not that size. For such a body Poly1305 covers pad16(ct) || le64(0) ||
- * le64(len), two blocks, as for the length prefix (an empty body has no padding block, so one
- * block: not here). node:crypto would spend a cipher's set-up (about 5 us) on it, which under a
- * flood of tiny messages is most of their cost.
+ * or `sealed` is not that size. For such a body Poly1305 covers two blocks, as for the length
+ * prefix (an empty body has no padding block, so one block: not here). node:crypto would spend
+ * a cipher's set-up (about 5 us) on it, which under a flood of tiny messages is most of their
+ * cost.
  */
 export function openSmall(k: Uint32Array, n: number, sealed: Uint8Array): Uint8Array | undefined {
   const len = sealed.length - 16;
-  if (len < 1 || len > SMALL_BODY_MAX) return undefined;
-  polyKeyOf(k, n);
-  macData.fill(0);
-  for (let i = 0; i < len; i++) macData[i] = sealed[i]!;
-  macData[24] = len; // le64(ciphertext length), under 256; the AD length before it is 0
-  poly1305Two(polyKey, macData, tag);
-  polyKey.fill(0);
-  let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[len + i]!;
-  if (diff !== 0) return undefined;
+  if (len < 1 || len > SMALL_BODY_MAX || !tagValid(k, n, sealed)) return undefined;
   chachaBlock(k, 1, n, block);
   // A plain array of its own, as openIv returns: never a slice of a shared pool, which a kept
   // message would keep alive.
@@ -219,7 +216,7 @@ export function sealLength(k: Uint32Array, n: number, plaintext: Uint8Array, out
   const c1 = (plaintext[1]! ^ (ks >>> 8)) & 0xff;
   out[offset] = c0;
   out[offset + 1] = c1;
-  out.set(tagOf(k, n, c0, c1), offset + 2);
+  out.set(tagOf(k, n, out, offset, 2), offset + 2);
 }
 
 /**
@@ -227,13 +224,7 @@ export function sealLength(k: Uint32Array, n: number, plaintext: Uint8Array, out
  * or -1 when the tag fails or `sealed` is not 18 bytes.
  */
 export function openLength(k: Uint32Array, n: number, sealed: Uint8Array): number {
-  if (sealed.length !== 18) return -1;
-  const c0 = sealed[0]!;
-  const c1 = sealed[1]!;
-  const t = tagOf(k, n, c0, c1);
-  let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= t[i]! ^ sealed[2 + i]!;
-  if (diff !== 0) return -1;
+  if (sealed.length !== 18 || !tagValid(k, n, sealed)) return -1;
   const ks = keystream2(k, n);
-  return (((c0 ^ ks) & 0xff) << 8) | ((c1 ^ (ks >>> 8)) & 0xff);
+  return (((sealed[0]! ^ ks) & 0xff) << 8) | ((sealed[1]! ^ (ks >>> 8)) & 0xff);
 }

@@ -32,7 +32,7 @@ import {
   type HandshakeResult,
   type LocalKey,
 } from './handshake.js';
-import { MessageDecryptor, MessageEncryptor, sharedReadBuffer, type SessionKeys } from './cipher.js';
+import { MessageDecryptor, MessageEncryptor, sharedReadBuffer, sharedSmallRead, SMALL_READ_SIZE, type SessionKeys } from './cipher.js';
 import { connectRouted, readRouteOf } from './reader.js';
 
 /** Default time allowed for connecting plus the three acts. */
@@ -49,7 +49,7 @@ export const MAX_QUEUED_MESSAGES = 1024;
 /** Default bytes the socket may hold unwritten before send() waits for 'drain'. */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
 /** Bytes one read may take during the handshake (the acts are 50 and 66 bytes; what follows waits). */
-export const HANDSHAKE_READ_SIZE = 65536;
+export const HANDSHAKE_READ_SIZE = SMALL_READ_SIZE;
 /** How long close() waits for the other side to finish before destroying the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -166,7 +166,7 @@ function runHandshake(
       // buffer: that is all one unauthenticated connection can make us copy at a time.
       const held = route.attach(
         (view, n) => onData(Buffer.from(view.subarray(0, n))),
-        () => sharedReadBuffer().subarray(0, HANDSHAKE_READ_SIZE),
+        sharedSmallRead,
       );
       if (held.length > 0) onData(Buffer.concat(held));
     } else socket.on('data', onData);

@@ -56,7 +56,7 @@ export class ReadRoute {
 
   /**
    * Send the socket's reads to `sink`, and let `next` choose where each read goes (default: the
-   * shared buffer, which the sink must use or copy before it returns). Returns the bytes held
+   * first 64 KiB of the shared buffer, which the sink must use or copy before it returns). Returns the bytes held
    * while nobody was attached, oldest first; the caller resumes the socket.
    */
   attach(sink: ReadSink, next?: () => Uint8Array): Buffer[] {
